@@ -1,0 +1,97 @@
+"""Configuration: one ``Settings`` object read from ``TRIPCAST_*`` variables and ``.env``.
+
+Missing or invalid values surface as a ``ConfigError`` whose message is one line naming
+the variable, so the command line can print it and exit non-zero at start-up.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "TRIPCAST_"
+_API_VERSION = re.compile(r"^v\d+\.\d+$")
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", validate_default=True
+    )
+
+    database_url: SecretStr | None = Field(
+        default=None, description="Postgres URL; unset means the embedded server"
+    )
+    home: Path = Field(default=Path(".tripcast"), description="local state directory")
+    whatsapp_api_url: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v23.0"
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    send_rate: float = Field(default=80.0, gt=0, le=10_000)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not value.get_secret_value().startswith(_POSTGRES_SCHEMES):
+            # Never echo the URL: it usually carries a password.
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("whatsapp_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("whatsapp_api_version")
+    @classmethod
+    def _graph_version(cls, value: str) -> str:
+        if not _API_VERSION.match(value):
+            raise ValueError("must look like v23.0")
+        return value
+
+    @field_validator("whatsapp_phone_number_id")
+    @classmethod
+    def _digits(cls, value: str | None) -> str | None:
+        if value is not None and not value.isdigit():
+            raise ValueError("must be the numeric phone number id from WhatsApp Manager")
+        return value
+
+    def require(self, *names: str) -> None:
+        """Fail with one clear line when a setting a command needs is unset."""
+        for name in names:
+            if getattr(self, name) in (None, ""):
+                raise ConfigError(f"{ENV_PREFIX}{name.upper()} is not set (required here)")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning pydantic's report into one line per bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(error)) from None
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else "?"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{ENV_PREFIX}{field.upper()} is invalid: {message}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
