@@ -70,9 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     downgrade = db.add_parser("downgrade", help="revert migrations to REVISION ('base': all)")
     downgrade.add_argument("revision")
     downgrade.set_defaults(handler=_db_downgrade)
-    db.add_parser("current", help="show the database's migration").set_defaults(
-        handler=_db_current
-    )
+    db.add_parser("current", help="show the database's migration").set_defaults(handler=_db_current)
     return parser
 
 

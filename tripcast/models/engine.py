@@ -43,7 +43,7 @@ def describe_url(url: str) -> str:
 
 def create_db_engine(url: str, **kwargs: object) -> Engine:
     try:
-        return sa.create_engine(url, pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
+        return sa.create_engine(url, pool_pre_ping=True, **kwargs)
     except ArgumentError as error:
         raise DatabaseUnavailable(f"TRIPCAST_DATABASE_URL is invalid: {error}") from None
 

@@ -1,0 +1,43 @@
+"""Shared fixtures: a real PostgreSQL per session and a fresh migrated database per test."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from tests.support.databases import DatabaseFactory, admin_url
+
+
+@pytest.fixture(scope="session")
+def pg_home() -> Iterator[Path]:
+    # Short path: PostgreSQL's unix socket path is limited to ~100 bytes.
+    with tempfile.TemporaryDirectory(prefix="tc-") as home:
+        yield Path(home)
+
+
+@pytest.fixture(scope="session")
+def database_factory(pg_home: Path) -> Iterator[DatabaseFactory]:
+    factory = DatabaseFactory(admin_url(pg_home))
+    yield factory
+    factory.close()
+    from tripcast.models.embedded import stop_embedded_servers
+
+    stop_embedded_servers()
+
+
+@pytest.fixture(scope="session")
+def template_database(database_factory: DatabaseFactory) -> Iterator[str]:
+    name = database_factory.migrated_template()
+    yield name
+    database_factory.drop(name)
+
+
+@pytest.fixture
+def engine(database_factory: DatabaseFactory, template_database: str) -> Iterator[Engine]:
+    """A fresh database at migration head, dropped after the test."""
+    with database_factory.clone(template_database) as fresh:
+        yield fresh

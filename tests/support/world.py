@@ -1,0 +1,63 @@
+"""Small builders for test data, written as plain SQL against a connection."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+_phones = itertools.count(5_550_000)
+
+
+def make_user(connection: Connection, *, email: str | None = None) -> uuid.UUID:
+    user_id = uuid.uuid4()
+    connection.exec_driver_sql(
+        "INSERT INTO auth.users (id, email) VALUES (%(id)s, %(email)s)",
+        {"id": user_id, "email": email or f"{user_id.hex[:8]}@example.test"},
+    )
+    return user_id
+
+
+def make_account(
+    connection: Connection,
+    *,
+    user_id: uuid.UUID,
+    phone: str | None = None,
+    opt_in_status: str = "opted_in",
+    verified: bool = True,
+) -> uuid.UUID:
+    account_id: uuid.UUID = connection.exec_driver_sql(
+        "INSERT INTO whatsapp_accounts (user_id, phone_number, country_code, is_verified, "
+        "opt_in_status) VALUES (%(u)s, %(p)s, 'US', %(v)s, %(o)s) RETURNING id",
+        {"u": user_id, "p": phone or f"1415{next(_phones):07d}", "v": verified, "o": opt_in_status},
+    ).scalar_one()
+    return account_id
+
+
+def make_trip(
+    connection: Connection,
+    *,
+    user_id: uuid.UUID,
+    start: date | None = None,
+    end: date | None = None,
+    budget: float | None = None,
+    title: str = "Lisbon",
+) -> uuid.UUID:
+    trip_id: uuid.UUID = connection.exec_driver_sql(
+        "INSERT INTO trips (user_id, title, start_date, end_date, budget_amount) "
+        "VALUES (%(u)s, %(t)s, %(s)s, %(e)s, %(b)s) RETURNING id",
+        {"u": user_id, "t": title, "s": start, "e": end, "b": budget},
+    ).scalar_one()
+    return trip_id
+
+
+def insert(connection: Connection, table: str, **values: Any) -> uuid.UUID:
+    columns = ", ".join(values)
+    placeholders = ", ".join(f"%({key})s" for key in values)
+    row_id: uuid.UUID = connection.exec_driver_sql(
+        f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) RETURNING id", values
+    ).scalar_one()
+    return row_id

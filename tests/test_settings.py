@@ -1,0 +1,81 @@
+"""Settings: defaults, validation, and one clear line naming the bad variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from tripcast.settings import ConfigError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("TRIPCAST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(str(tmp_path))  # no stray .env file
+
+
+def test_defaults_follow_the_contract() -> None:
+    settings = load_settings()
+    assert settings.database_url is None
+    assert str(settings.home) == ".tripcast"
+    assert settings.whatsapp_api_url == "https://graph.facebook.com"
+    assert settings.whatsapp_api_version.startswith("v")
+    assert settings.send_rate == 80
+
+
+def test_environment_and_dotenv_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    with open(".env", "w") as dotenv:
+        dotenv.write("TRIPCAST_WHATSAPP_PHONE_NUMBER_ID=106540352242922\n")
+    monkeypatch.setenv("TRIPCAST_SEND_RATE", "12.5")
+    monkeypatch.setenv("TRIPCAST_WHATSAPP_ACCESS_TOKEN", "EAAG-secret")
+    settings = load_settings()
+    assert settings.whatsapp_phone_number_id == "106540352242922"
+    assert settings.send_rate == 12.5
+    assert settings.whatsapp_access_token is not None
+    assert "EAAG-secret" not in repr(settings)
+    assert settings.whatsapp_access_token.get_secret_value() == "EAAG-secret"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        (
+            "TRIPCAST_DATABASE_URL",
+            "mysql://root:pw@db/x",
+            "TRIPCAST_DATABASE_URL is invalid: must be a postgresql:// URL",
+        ),
+        (
+            "TRIPCAST_SEND_RATE",
+            "0",
+            "TRIPCAST_SEND_RATE is invalid: Input should be greater than 0",
+        ),
+        ("TRIPCAST_SEND_RATE", "fast", "TRIPCAST_SEND_RATE is invalid"),
+        ("TRIPCAST_WHATSAPP_API_VERSION", "23", "TRIPCAST_WHATSAPP_API_VERSION is invalid"),
+        ("TRIPCAST_WHATSAPP_API_URL", "graph.facebook.com", "TRIPCAST_WHATSAPP_API_URL is invalid"),
+        ("TRIPCAST_WHATSAPP_PHONE_NUMBER_ID", "+351 91", "TRIPCAST_WHATSAPP_PHONE_NUMBER_ID"),
+    ],
+)
+def test_invalid_value_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert message.startswith(expected)
+    assert "\n" not in message
+    assert "pw@" not in message  # a URL's password is never echoed
+
+
+def test_require_names_the_missing_variable() -> None:
+    settings = load_settings()
+    with pytest.raises(ConfigError, match=r"^TRIPCAST_WHATSAPP_ACCESS_TOKEN is not set"):
+        settings.require("whatsapp_api_url", "whatsapp_access_token")
+
+
+def test_blank_database_url_means_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRIPCAST_DATABASE_URL", "  ")
+    assert load_settings().database_url is None
