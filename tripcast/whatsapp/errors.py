@@ -1,0 +1,236 @@
+"""The Cloud API's errors as a taxonomy decided on Meta's ``error.code``.
+
+Meta answers many unrelated failures with HTTP 400, so the HTTP status only decides
+when there is no error code (a proxy's page, a truncated body, a dropped connection).
+Each family says whether waiting helps (``transient``), whether the whole batch must
+stop (``fatal``), how long to wait at least (``wait_hint_seconds``) and whether the
+message may have been accepted although the call failed (``in_doubt``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar, Literal
+
+NetworkFailure = Literal["connect", "timeout", "disconnect"]
+
+
+class WhatsAppError(Exception):
+    """A send that the Cloud API (or the road to it) did not accept."""
+
+    family: ClassVar[str] = "unknown"
+    transient: ClassVar[bool] = False
+    fatal: ClassVar[bool] = False
+    wait_hint_seconds: ClassVar[float] = 0.0
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        details: str | None = None,
+        fbtrace_id: str | None = None,
+        http_status: int | None = None,
+        error_type: str | None = None,
+        in_doubt: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.details = details
+        self.fbtrace_id = fbtrace_id
+        self.http_status = http_status
+        self.error_type = error_type
+        self.in_doubt = in_doubt
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.details and self.details not in self.message:
+            parts.append(f"({self.details})")
+        if self.code is not None:
+            parts.append(f"[code {self.code}]")
+        if self.http_status is not None:
+            parts.append(f"[HTTP {self.http_status}]")
+        if self.fbtrace_id:
+            parts.append(f"[fbtrace_id {self.fbtrace_id}]")
+        return " ".join(parts)
+
+
+class ThroughputLimitError(WhatsAppError):
+    """130429: the phone number's messages-per-second throughput was reached."""
+
+    family = "throughput"
+    transient = True
+    wait_hint_seconds = 1.0
+
+
+class PairRateLimitError(WhatsAppError):
+    """131056: too many messages to the same recipient in a short time (wait 4^n s)."""
+
+    family = "pair_rate"
+    transient = True
+    wait_hint_seconds = 4.0
+
+
+class CallLimitError(WhatsAppError):
+    """4 / 80007: the app's or the business account's API call budget is spent."""
+
+    family = "call_limit"
+    transient = True
+    wait_hint_seconds = 60.0
+
+
+class ServerError(WhatsAppError):
+    """131000 / 131016 / HTTP 5xx: Meta's side failed; the message was not accepted."""
+
+    family = "server"
+    transient = True
+    wait_hint_seconds = 1.0
+
+
+class NetworkError(WhatsAppError):
+    """No answer: connection refused, timed out or dropped.
+
+    ``failure`` says which; only a failure to connect proves the request never
+    arrived, so timeouts and dropped connections are ``in_doubt``.
+    """
+
+    family = "network"
+    transient = True
+    wait_hint_seconds = 0.5
+
+    def __init__(self, message: str, *, failure: NetworkFailure, **kwargs: Any) -> None:
+        kwargs.setdefault("in_doubt", failure != "connect")
+        super().__init__(message, **kwargs)
+        self.failure: NetworkFailure = failure
+
+
+class QualityLimitError(WhatsAppError):
+    """131048 / 131049: spam-rate or ecosystem-engagement limits; back off for hours."""
+
+    family = "quality"
+    transient = True
+    wait_hint_seconds = 3600.0
+
+
+class PermanentError(WhatsAppError):
+    """Retrying the same request cannot succeed (bad recipient, template, parameter)."""
+
+    family = "permanent"
+
+
+class OutsideWindowError(PermanentError):
+    """131047: over 24 h since the traveller's last message; only a template may go."""
+
+
+class TemplateError(PermanentError):
+    """132000 / 132001: the template is missing or its parameters do not match."""
+
+
+class RecipientError(PermanentError):
+    """131026 / 131021 / 133010 / 131050: this recipient cannot get this message."""
+
+
+class AuthError(WhatsAppError):
+    """190 and other account-wide refusals: every further send fails the same way."""
+
+    family = "auth"
+    fatal = True
+
+
+class MalformedResponseError(WhatsAppError):
+    """HTTP 200 whose body is not a send result: accepted, but the wamid is unknown."""
+
+    family = "malformed_response"
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        kwargs["in_doubt"] = True
+        super().__init__(message, **kwargs)
+
+
+_CLASS_BY_CODE: dict[int, type[WhatsAppError]] = {
+    130429: ThroughputLimitError,
+    131056: PairRateLimitError,
+    4: CallLimitError,
+    80007: CallLimitError,
+    131000: ServerError,
+    131016: ServerError,
+    131048: QualityLimitError,
+    131049: QualityLimitError,
+    131047: OutsideWindowError,
+    132000: TemplateError,
+    132001: TemplateError,
+    131026: RecipientError,
+    131021: RecipientError,
+    133010: RecipientError,
+    131050: RecipientError,
+    131051: PermanentError,
+    100: PermanentError,
+    # Account-wide refusals: 190 token expired, 0 auth exception, 10 permission
+    # denied, 368 blocked for policy violations, 131031 business account locked.
+    190: AuthError,
+    0: AuthError,
+    10: AuthError,
+    368: AuthError,
+    131031: AuthError,
+}
+
+
+def error_class_for(code: int | None, http_status: int | None) -> type[WhatsAppError]:
+    """Family for a Meta error code; unknown codes are permanent unless HTTP 5xx."""
+    if code is not None:
+        if code in _CLASS_BY_CODE:
+            return _CLASS_BY_CODE[code]
+        if 200 <= code <= 299:  # Graph API permission codes
+            return AuthError
+    if http_status is not None and http_status >= 500:
+        return ServerError
+    if code is None and http_status == 429:
+        return ThroughputLimitError
+    if code is None and http_status == 401:
+        return AuthError
+    return PermanentError
+
+
+def error_from_response(http_status: int, body: bytes | str | dict[str, Any]) -> WhatsAppError:
+    """Build the right error from an error answer, whatever its body looks like."""
+    parsed, problem = _error_object(body)
+    if parsed is None:
+        cls = error_class_for(None, http_status)
+        return cls(f"HTTP {http_status} with {problem}", http_status=http_status)
+    code = parsed.get("code")
+    code = code if isinstance(code, int) else None
+    error_data = parsed.get("error_data")
+    details = error_data.get("details") if isinstance(error_data, dict) else None
+    cls = error_class_for(code, http_status)
+    return cls(
+        str(parsed.get("message") or f"HTTP {http_status} error without a message"),
+        code=code,
+        details=str(details) if details is not None else None,
+        fbtrace_id=_optional_str(parsed.get("fbtrace_id")),
+        http_status=http_status,
+        error_type=_optional_str(parsed.get("type")),
+    )
+
+
+def _error_object(body: bytes | str | dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+    """The ``error`` object of a body, or ``None`` and what was wrong with the body."""
+    if isinstance(body, bytes | str):
+        if not body:
+            return None, "an empty body"
+        try:
+            body = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return None, f"a body that is not JSON (truncated?): {_preview(body)}"
+    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        return None, f"a JSON body without an 'error' object: {_preview(body)}"
+    return body["error"], ""
+
+
+def _preview(body: object, limit: int = 120) -> str:
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+    return repr(text[:limit] + ("…" if len(text) > limit else ""))
+
+
+def _optional_str(value: object) -> str | None:
+    return None if value is None else str(value)
