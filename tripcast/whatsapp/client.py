@@ -1,0 +1,131 @@
+"""``WhatsAppClient``: the typed façade over the messages endpoint.
+
+Use it as an async context manager; one client keeps one connection pool, so share
+it across a batch rather than building one per message::
+
+    async with WhatsAppClient.from_settings(settings) as client:
+        result = await client.send_text("+351 912 345 678", "Your trip starts tomorrow")
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Protocol
+
+import httpx
+
+from tripcast.whatsapp.messages import OutboundMessage, SendResult, TemplateMessage, TextMessage
+from tripcast.whatsapp.phone import normalize_phone
+from tripcast.whatsapp.transport import MessagesEndpoint, TransportChoice, build_http_client
+
+DEFAULT_BASE_URL = "https://graph.facebook.com"
+DEFAULT_API_VERSION = "v23.0"
+
+
+class WhatsAppSettings(Protocol):
+    """The attributes ``from_settings`` reads (``tripcast.settings.Settings`` has them)."""
+
+    whatsapp_api_url: str
+    whatsapp_api_version: str
+    whatsapp_phone_number_id: str | None
+    whatsapp_access_token: Any  # a pydantic SecretStr, or None when unset
+
+
+class WhatsAppClient:
+    """Sends text and template messages; raises ``WhatsAppError`` families on refusal.
+
+    Phone numbers are validated and normalised before any request
+    (``InvalidPhoneNumber``, a ``ValueError``, is raised without a call).
+    """
+
+    def __init__(
+        self,
+        *,
+        phone_number_id: str,
+        access_token: str,
+        base_url: str = DEFAULT_BASE_URL,
+        api_version: str = DEFAULT_API_VERSION,
+        max_connections: int = 256,
+        timeout: float = 10.0,
+        transport: TransportChoice = "aiohttp",
+        default_region: str | None = None,
+    ) -> None:
+        if not phone_number_id:
+            raise ValueError("phone_number_id is required")
+        if not access_token:
+            raise ValueError("access_token is required")
+        self.phone_number_id = phone_number_id
+        self.default_region = default_region
+        self._http: httpx.AsyncClient = build_http_client(
+            access_token=access_token,
+            max_connections=max_connections,
+            timeout=timeout,
+            transport=transport,
+        )
+        url = f"{base_url.rstrip('/')}/{api_version}/{phone_number_id}/messages"
+        self._endpoint = MessagesEndpoint(self._http, url=url)
+
+    @classmethod
+    def from_settings(cls, settings: WhatsAppSettings, **overrides: Any) -> WhatsAppClient:
+        """Build from ``Settings``; ``overrides`` (e.g. ``transport``) pass through."""
+        token = settings.whatsapp_access_token
+        if settings.whatsapp_phone_number_id is None:
+            raise ValueError("TRIPCAST_WHATSAPP_PHONE_NUMBER_ID is not set")
+        if token is None:
+            raise ValueError("TRIPCAST_WHATSAPP_ACCESS_TOKEN is not set")
+        secret = token.get_secret_value() if hasattr(token, "get_secret_value") else str(token)
+        options: dict[str, Any] = {
+            "base_url": settings.whatsapp_api_url,
+            "api_version": settings.whatsapp_api_version,
+            "phone_number_id": settings.whatsapp_phone_number_id,
+            "access_token": secret,
+        }
+        options.update(overrides)
+        return cls(**options)
+
+    @property
+    def messages_url(self) -> str:
+        return self._endpoint.url
+
+    def __repr__(self) -> str:
+        # Never the token.
+        return f"WhatsAppClient(url={self.messages_url!r})"
+
+    async def __aenter__(self) -> WhatsAppClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def send_text(
+        self,
+        to: str,
+        body: str,
+        *,
+        callback_data: str | None = None,
+        preview_url: bool = False,
+    ) -> SendResult:
+        message = TextMessage(
+            body=body, preview_url=preview_url, biz_opaque_callback_data=callback_data
+        )
+        return await self.send(message, to)
+
+    async def send_template(
+        self, to: str, template: TemplateMessage, *, callback_data: str | None = None
+    ) -> SendResult:
+        if callback_data is not None:
+            template = template.with_callback_data(callback_data)
+        return await self.send(template, to)
+
+    async def send(self, message: OutboundMessage, to: str) -> SendResult:
+        """Send any outbound message model to ``to`` (any common phone notation)."""
+        recipient = normalize_phone(to, default_region=self.default_region)
+        return await self._endpoint.post(message.to_payload(recipient))

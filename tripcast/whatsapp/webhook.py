@@ -1,0 +1,205 @@
+"""Webhook deliveries from the Cloud API: signature checks and payload models.
+
+The models ignore fields they do not use (Meta adds fields without notice: pricing,
+conversation, ...) and are strict on the ones they do, so a malformed delivery
+fails loudly with ``InvalidWebhookPayload`` instead of applying half a status.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+_SIGNATURE_PREFIX = "sha256="
+
+StatusName = Literal["sent", "delivered", "read", "failed"]
+
+
+class InvalidWebhookPayload(ValueError):
+    """A webhook body that is not JSON or not shaped like a Cloud API delivery."""
+
+
+def sign(app_secret: bytes | str, body: bytes) -> str:
+    """The ``X-Hub-Signature-256`` value Meta sends for ``body``."""
+    digest = hmac.new(_key(app_secret), body, hashlib.sha256).hexdigest()
+    return _SIGNATURE_PREFIX + digest
+
+
+def verify_signature(app_secret: bytes | str, raw_body: bytes, header: str | None) -> bool:
+    """True when ``header`` is the HMAC-SHA256 of the raw body; constant time."""
+    if not header or not header.startswith(_SIGNATURE_PREFIX):
+        return False
+    expected = sign(app_secret, raw_body)
+    return hmac.compare_digest(expected.encode(), header.strip().lower().encode())
+
+
+def answer_verification(params: dict[str, str], *, verify_token: str) -> tuple[int, str]:
+    """The ``GET`` handshake: ``(200, challenge)`` when the token matches, else 403."""
+    token_ok = hmac.compare_digest(
+        params.get("hub.verify_token", "").encode(), verify_token.encode()
+    )
+    if params.get("hub.mode") == "subscribe" and token_ok and "hub.challenge" in params:
+        return 200, params["hub.challenge"]
+    return 403, "forbidden"
+
+
+def _key(app_secret: bytes | str) -> bytes:
+    return app_secret.encode() if isinstance(app_secret, str) else app_secret
+
+
+def _epoch_to_utc(value: Any) -> datetime:
+    """Meta sends epoch seconds as a string; anything else is a malformed delivery."""
+    text = str(value)
+    if isinstance(value, bool) or not text.isdigit():
+        raise ValueError(f"timestamp must be epoch seconds, got {value!r}")
+    return datetime.fromtimestamp(int(text), tz=UTC)
+
+
+class _Tolerant(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+
+class Metadata(_Tolerant):
+    display_phone_number: str | None = None
+    phone_number_id: str
+
+
+class ErrorData(_Tolerant):
+    details: str | None = None
+
+
+class DeliveryError(_Tolerant):
+    code: int
+    title: str | None = None
+    message: str | None = None
+    error_data: ErrorData | None = None
+
+    @property
+    def details(self) -> str | None:
+        return self.error_data.details if self.error_data else None
+
+
+class Status(_Tolerant):
+    id: str = Field(min_length=1)  # the wamid returned by the send
+    status: StatusName
+    timestamp: datetime
+    recipient_id: str
+    errors: list[DeliveryError] = Field(default_factory=list)
+    biz_opaque_callback_data: str | None = None
+
+    _utc = field_validator("timestamp", mode="before")(_epoch_to_utc)
+
+
+class Text(_Tolerant):
+    body: str
+
+
+class Button(_Tolerant):
+    payload: str | None = None
+    text: str | None = None
+
+
+class InboundMessage(_Tolerant):
+    sender: str = Field(alias="from")
+    id: str = Field(min_length=1)
+    timestamp: datetime
+    type: str
+    text: Text | None = None
+    button: Button | None = None  # a template's quick-reply button
+
+    _utc = field_validator("timestamp", mode="before")(_epoch_to_utc)
+
+    @property
+    def text_body(self) -> str | None:
+        """What the traveller wrote or tapped, for keyword handling (STOP, START)."""
+        if self.text is not None:
+            return self.text.body
+        if self.button is not None:
+            return self.button.text or self.button.payload
+        return None
+
+
+class Profile(_Tolerant):
+    name: str | None = None
+
+
+class Contact(_Tolerant):
+    wa_id: str
+    profile: Profile | None = None
+
+
+class MessagesValue(_Tolerant):
+    messaging_product: Literal["whatsapp"]
+    metadata: Metadata
+    contacts: list[Contact] = Field(default_factory=list)
+    messages: list[InboundMessage] = Field(default_factory=list)
+    statuses: list[Status] = Field(default_factory=list)
+    errors: list[DeliveryError] = Field(default_factory=list)
+
+
+class Change(_Tolerant):
+    field: str
+    # Parsed only for the ``messages`` field; other subscriptions (template status,
+    # account updates) have other shapes and are kept as they came.
+    value: MessagesValue | dict[str, Any]
+
+    @field_validator("value", mode="wrap")
+    @classmethod
+    def _parse_messages_only(cls, value: Any, handler: Any, info: Any) -> Any:
+        if info.data.get("field") == "messages":
+            return MessagesValue.model_validate(value)
+        if not isinstance(value, dict):
+            raise ValueError("value must be an object")
+        return value
+
+
+class Entry(_Tolerant):
+    id: str
+    changes: list[Change]
+
+
+class WebhookPayload(_Tolerant):
+    object: str
+    entry: list[Entry]
+
+    def message_values(self) -> Iterator[MessagesValue]:
+        for entry in self.entry:
+            for change in entry.changes:
+                if isinstance(change.value, MessagesValue):
+                    yield change.value
+
+
+def parse_webhook(raw: bytes) -> WebhookPayload:
+    """Parse a delivery's raw body; ``InvalidWebhookPayload`` says what is wrong."""
+    if not raw:
+        raise InvalidWebhookPayload("webhook body is empty")
+    try:
+        return WebhookPayload.model_validate_json(raw)
+    except ValidationError as error:
+        raise InvalidWebhookPayload(_describe(error, raw)) from None
+
+
+def _describe(error: ValidationError, raw: bytes) -> str:
+    first = error.errors()[0]
+    if first["type"] == "json_invalid":
+        return f"webhook body is not valid JSON (truncated?), {len(raw)} bytes: {first['msg']}"
+    where = ".".join(str(part) for part in first["loc"]) or "body"
+    return f"webhook body has the wrong shape at {where}: {first['msg']}"
+
+
+def iter_statuses(payload: WebhookPayload) -> Iterator[Status]:
+    """Every status update in a delivery, across entries and changes, in order."""
+    for value in payload.message_values():
+        yield from value.statuses
+
+
+def iter_inbound_messages(payload: WebhookPayload) -> Iterator[InboundMessage]:
+    """Every inbound traveller message in a delivery, across entries and changes."""
+    for value in payload.message_values():
+        yield from value.messages
