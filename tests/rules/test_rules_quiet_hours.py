@@ -125,6 +125,19 @@ def test_quiet_hours_end_across_dst(
     assert end_of(now, start, end, timezone) == expected
 
 
+def test_near_24_hour_windows_across_dst_are_pinned() -> None:
+    """Documented edge cases of windows over 23 h long (why the 24 h property is bounded)."""
+    # 03:00-02:30 across New York's fall-back lasts 24.5 real hours
+    now = utc(2025, 11, 1, 7)  # 03:00 EDT
+    assert end_of(now, "03:00", "02:30", NEW_YORK) == utc(2025, 11, 2, 7, 30)  # 02:30 EST
+    # 02:30-02:15 on the spring-forward day: 02:15 does not exist, the window ends at
+    # 03:00 EDT, a wall time that is itself inside the window, so a re-check defers again
+    now = utc(2025, 3, 8, 8)  # 03:00 EST
+    first = end_of(now, "02:30", "02:15", NEW_YORK)
+    assert first == utc(2025, 3, 9, 7)
+    assert end_of(first, "02:30", "02:15", NEW_YORK) == utc(2025, 3, 10, 6, 15)
+
+
 def test_result_is_aware_utc() -> None:
     result = end_of(utc(2025, 6, 1, 22, 30), "22:00", "07:00", LISBON)
     assert result is not None

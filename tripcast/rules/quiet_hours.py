@@ -15,6 +15,11 @@ the wall clock shows ``end``: a fall-back repeat of ``end`` later the same night
 and an ``end`` that does not exist that day (spring-forward gap) becomes the instant the
 gap ends (the first valid local time after it).
 
+Windows longer than about 22 hours meet DST oddities: across a fall-back one can last
+more than 24 real hours, and on a spring-forward day whose gap swallows the whole
+outside period the end instant is itself inside the window (a re-check defers again).
+Both still only defer.
+
 An unknown timezone raises ``UnknownTimezone`` (no silent fallback to UTC: the caller
 records the job as failed with that reason, visible and fixable, rather than waking a
 traveller at the wrong hour). ``None`` is read as the seed default, 'UTC'.
