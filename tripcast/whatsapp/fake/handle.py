@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from pydantic_core import to_jsonable_python
 
+from tripcast.whatsapp.client import WhatsAppClient
 from tripcast.whatsapp.fake.config import FakeCloudApiConfig
 from tripcast.whatsapp.fake.state import ScriptedFault
 
@@ -44,7 +45,7 @@ class FakeCloudApi:
     def messages_url(self) -> str:
         return f"{self.base_url}/{self.api_version}/{self.phone_number_id}/messages"
 
-    def client_options(self) -> dict[str, str]:
+    def client_options(self) -> dict[str, Any]:
         """Keyword arguments for ``WhatsAppClient`` pointing at this fake."""
         return {
             "base_url": self.base_url,
@@ -52,6 +53,10 @@ class FakeCloudApi:
             "phone_number_id": self.phone_number_id,
             "access_token": self.access_token,
         }
+
+    def client(self, **overrides: Any) -> WhatsAppClient:
+        """A ``WhatsAppClient`` for this fake; ``overrides`` change any option."""
+        return WhatsAppClient(**(self.client_options() | overrides))
 
     def state(self) -> dict[str, Any]:
         """Totals, refusals by code, faults, webhook delivery counters, config."""

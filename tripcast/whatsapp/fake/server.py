@@ -28,13 +28,11 @@ SHUTDOWN_SECONDS = 0.5  # hanging "timeout" requests must not delay a stop
 
 
 async def _start(config: FakeCloudApiConfig, *, host: str, port: int) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(create_app(config), access_log=None)
+    runner = web.AppRunner(create_app(config), access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, shutdown_timeout=SHUTDOWN_SECONDS, backlog=2048)
+    site = web.TCPSite(runner, host, port, backlog=2048)
     await site.start()
-    server = site._server
-    assert isinstance(server, asyncio.Server)  # started TCP sites have one
-    bound_port = server.sockets[0].getsockname()[1]
+    bound_port = runner.addresses[0][1]
     return runner, f"http://{host}:{bound_port}"
 
 
