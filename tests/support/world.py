@@ -61,3 +61,37 @@ def insert(connection: Connection, table: str, **values: Any) -> uuid.UUID:
         f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) RETURNING id", values
     ).scalar_one()
     return row_id
+
+
+def make_rule(
+    connection: Connection,
+    *,
+    user_id: uuid.UUID,
+    trigger_type: str,
+    trigger_config: dict[str, Any] | str,
+    action_type: str = "send_whatsapp",
+    action_config: dict[str, Any] | str | None = None,
+    active: bool = True,
+    created_at: str = "2020-01-01T00:00:00Z",
+) -> uuid.UUID:
+    import json
+
+    def as_json(value: object) -> str:
+        return value if isinstance(value, str) else json.dumps(value)
+
+    return insert(
+        connection,
+        "automation_rules",
+        user_id=user_id,
+        name=f"{trigger_type} rule",
+        trigger_type=trigger_type,
+        trigger_config=as_json(trigger_config),
+        action_type=action_type,
+        action_config=as_json(action_config or {"template": "trip_reminder"}),
+        is_active=active,
+        created_at=created_at,
+    )
+
+
+def set_preferences(connection: Connection, *, user_id: uuid.UUID, **values: Any) -> None:
+    insert(connection, "notification_preferences", user_id=user_id, **values)
