@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     whatsapp_app_secret: SecretStr | None = None
     whatsapp_verify_token: SecretStr | None = None
     send_rate: float = Field(default=80.0, gt=0, le=10_000)
+    # Beyond the contract: the send_email action's SMTP server and sender.
+    smtp_url: SecretStr | None = Field(default=None, description="smtp://[user:pass@]host:port")
+    email_from: str = "tripcast@localhost"
 
     @field_validator("database_url")
     @classmethod
@@ -47,6 +50,15 @@ class Settings(BaseSettings):
         if not value.get_secret_value().startswith(_POSTGRES_SCHEMES):
             # Never echo the URL: it usually carries a password.
             raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_only(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not value.get_secret_value().startswith(("smtp://", "smtps://")):
+            raise ValueError("must be an smtp:// or smtps:// URL")
         return value
 
     @field_validator("whatsapp_api_url")

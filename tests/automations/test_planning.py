@@ -9,20 +9,11 @@ import pytest
 from sqlalchemy.engine import Connection, Engine
 
 from tests.support.world import insert, make_rule, make_trip, make_user, set_preferences
-from tripcast.automations.planning import PlanWindow, plan
-from tripcast.automations.rules import load_active_rules, record_invalid_rules
-from tripcast.rules.triggers import TRIGGER_TYPES
+from tripcast.automations.planner import plan_rules
 
 
 def run_planning(engine: Engine, now: datetime, **window: timedelta) -> dict[str, int]:
-    with engine.begin() as connection:
-        rules, invalid = load_active_rules(connection, trigger_types=TRIGGER_TYPES)
-        record_invalid_rules(connection, invalid, now=now)
-        plan_window = PlanWindow(now=now, **window)
-        return {
-            trigger: plan(connection, rules, trigger_type=trigger, window=plan_window)
-            for trigger in TRIGGER_TYPES
-        }
+    return plan_rules(engine, now=now, **window).planned
 
 
 def jobs(connection: Connection) -> list[dict[str, object]]:

@@ -1,0 +1,161 @@
+"""The four rule actions. Each returns the ``result`` recorded on the job.
+
+``queue_whatsapp`` and ``update_trip`` only write to the database, inside the same
+transaction that completes the job, so they happen exactly once. ``send_email`` and
+``start_agent`` reach outside: email is marked as in flight first (a reclaimed job that
+finds the mark is failed as "outcome unknown", never re-sent), and the agent run is
+created with the job's dedupe key as Prefect's idempotency key.
+"""
+
+from __future__ import annotations
+
+import json
+import smtplib
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import Connection
+
+from tripcast.automations.context import JobContext
+from tripcast.rules.actions import (
+    RunAiAgentAction,
+    SendEmailAction,
+    SendWhatsAppAction,
+    UpdateTripAction,
+    render_parameters,
+    template_message,
+)
+from tripcast.rules.placeholders import readable_rendering, render
+
+Values = dict[str, dict[str, object]]
+
+QUEUE_MESSAGE = """
+INSERT INTO public.whatsapp_messages
+  (user_id, whatsapp_account_id, trip_id, direction, message_type, content, metadata,
+   dedupe_key, scheduled_job_id, next_attempt_at)
+VALUES (%(user_id)s, %(account_id)s, %(trip_id)s, 'outbound', %(message_type)s, %(content)s,
+        %(metadata)s, %(dedupe_key)s, %(job_id)s, %(now)s)
+ON CONFLICT (dedupe_key) DO NOTHING
+RETURNING id
+"""
+
+QUEUED_MESSAGE = "SELECT id FROM public.whatsapp_messages WHERE dedupe_key = %(dedupe_key)s"
+
+UPDATE_TRIP = """
+UPDATE public.trips
+SET status = coalesce(%(status)s, status),
+    notes = coalesce(%(notes)s, notes),
+    metadata = coalesce(metadata, '{}'::jsonb) || coalesce(%(metadata)s::jsonb, '{}'::jsonb),
+    updated_at = %(now)s
+WHERE id = %(trip_id)s
+"""
+
+
+class TransientActionError(RuntimeError):
+    """The action's service is unreachable for now: retry the job later."""
+
+
+def message_dedupe_key(job: JobContext) -> str:
+    return job.dedupe_key or f"job:{job.job_id}"
+
+
+def queue_whatsapp(
+    connection: Connection,
+    job: JobContext,
+    action: SendWhatsAppAction,
+    *,
+    values: Values,
+    category: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Queue the message for dispatch: text inside the 24 h window, else the template."""
+    assert job.account is not None  # consent_problem() guarantees an opted-in account
+    rendered = render_parameters(action.parameters, values)
+    template = template_message(action, rendered)
+    metadata: dict[str, Any] = {"template": template, "category": category}
+    if action.text is not None:
+        content, message_type = render(action.text, values), "text"
+    else:
+        content, message_type = readable_rendering(action.template, rendered), "template"
+    params = {
+        "user_id": job.user_id,
+        "account_id": job.account["id"],
+        "trip_id": job.trip_id,
+        "message_type": message_type,
+        "content": content,
+        "metadata": json.dumps(metadata),
+        "dedupe_key": message_dedupe_key(job),
+        "job_id": job.job_id,
+        "now": now,
+    }
+    message_id = connection.exec_driver_sql(QUEUE_MESSAGE, params).scalar()
+    if message_id is None:  # queued by an earlier attempt whose completion was lost
+        message_id = connection.exec_driver_sql(QUEUED_MESSAGE, params).scalar_one()
+    return {"action": "send_whatsapp", "message_id": str(message_id), "template": action.template}
+
+
+def update_trip(
+    connection: Connection, job: JobContext, action: UpdateTripAction, *, now: datetime
+) -> dict[str, Any]:
+    fields = action.fields
+    metadata = fields.get("metadata")
+    updated = connection.exec_driver_sql(
+        UPDATE_TRIP,
+        {
+            "trip_id": job.trip_id,
+            "status": fields.get("status"),
+            "notes": fields.get("notes"),
+            "metadata": json.dumps(metadata) if metadata is not None else None,
+            "now": now,
+        },
+    ).rowcount
+    return {"action": "update_trip", "fields": sorted(fields), "trips_updated": updated}
+
+
+def send_email(
+    job: JobContext, action: SendEmailAction, *, values: Values, smtp_url: str, sender: str
+) -> dict[str, Any]:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = action.to or job.email or ""
+    message["Subject"] = render(action.subject, values)
+    message.set_content(render(action.body, values))
+    server = urlsplit(smtp_url)
+    smtp_class = smtplib.SMTP_SSL if server.scheme == "smtps" else smtplib.SMTP
+    try:
+        with smtp_class(server.hostname or "localhost", server.port or 25, timeout=30) as smtp:
+            if server.username:
+                smtp.login(server.username, server.password or "")
+            refused = smtp.send_message(message)
+    except (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError) as error:
+        raise TransientActionError(f"SMTP server unreachable: {error}") from error
+    return {"action": "send_email", "to": message["To"], "refused": sorted(refused)}
+
+
+def start_agent(job: JobContext, action: RunAiAgentAction) -> dict[str, Any]:
+    """Start the configured Prefect deployment without waiting for it to finish."""
+    from prefect.client.schemas.objects import FlowRun
+    from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
+
+    parameters = {**action.parameters}
+    try:
+        flow_run = cast(
+            FlowRun,
+            run_deployment(
+                name=action.deployment,
+                parameters=parameters,
+                timeout=0,
+                idempotency_key=message_dedupe_key(job),
+                as_subflow=False,
+            ),
+        )
+    except ObjectNotFound:
+        raise LookupError(f"Prefect deployment {action.deployment!r} does not exist") from None
+    return {
+        "action": "run_ai_agent",
+        "deployment": action.deployment,
+        "flow_run_id": str(flow_run.id),
+    }
