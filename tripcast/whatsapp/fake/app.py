@@ -56,7 +56,10 @@ async def _release_hanging_requests(app: web.Application) -> None:
 
 async def send_message(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
-    raw = await request.read()
+    try:
+        raw = await request.read()
+    except ConnectionResetError:
+        raise asyncio.CancelledError from None  # the client gave up mid-request
     answer = state.handle_send(
         request.match_info["phone_number_id"], request.headers.get("Authorization"), raw
     )
