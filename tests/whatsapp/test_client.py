@@ -15,10 +15,14 @@ from tests.whatsapp.meta_bodies import meta_error
 from tripcast.whatsapp.client import WhatsAppClient
 from tripcast.whatsapp.errors import (
     AuthError,
+    CallLimitError,
     MalformedResponseError,
     NetworkError,
     OutsideWindowError,
     PairRateLimitError,
+    PermanentError,
+    QualityLimitError,
+    RecipientError,
     ServerError,
     TemplateError,
     ThroughputLimitError,
@@ -100,9 +104,16 @@ async def test_invalid_phone_fails_before_any_http_call(httpx_mock: HTTPXMock) -
     [
         (400, 130429, ThroughputLimitError),
         (400, 131056, PairRateLimitError),
-        (400, 131047, OutsideWindowError),
-        (404, 132001, TemplateError),
+        (400, 4, CallLimitError),
+        (400, 80007, CallLimitError),
         (500, 131000, ServerError),
+        (503, 131016, ServerError),
+        (400, 131048, QualityLimitError),
+        (400, 131047, OutsideWindowError),
+        (400, 131026, RecipientError),
+        (400, 100, PermanentError),
+        (400, 132000, TemplateError),
+        (404, 132001, TemplateError),
         (401, 190, AuthError),
     ],
 )

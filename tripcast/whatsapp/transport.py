@@ -73,7 +73,7 @@ class MessagesEndpoint:
         recipient = mask_phone(str(payload.get("to", "")))
         try:
             response = await self._http.post(self.url, json=payload)
-        except (httpx.TransportError, aiohttp.ClientError, OSError) as error:
+        except (httpx.RequestError, aiohttp.ClientError, OSError) as error:
             failure = network_error(error)
             logger.warning("send to %s: no answer (%s)", recipient, failure)
             raise failure from error

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -39,7 +39,7 @@ def verify_signature(app_secret: bytes | str, raw_body: bytes, header: str | Non
     return hmac.compare_digest(expected.encode(), header.strip().lower().encode())
 
 
-def answer_verification(params: dict[str, str], *, verify_token: str) -> tuple[int, str]:
+def answer_verification(params: Mapping[str, str], *, verify_token: str) -> tuple[int, str]:
     """The ``GET`` handshake: ``(200, challenge)`` when the token matches, else 403."""
     token_ok = hmac.compare_digest(
         params.get("hub.verify_token", "").encode(), verify_token.encode()
