@@ -2,8 +2,10 @@
 
 from tripcast.models.accounts import NotificationPreferences, WhatsAppAccount
 from tripcast.models.automation import AutomationRule, ScheduledJob
+from tripcast.models.dispatch import SendPacing
 from tripcast.models.messages import DeliveryLog, WhatsAppMessage
 from tripcast.models.standins import AuthUser, Booking, Expense, Trip
+from tripcast.models.webhooks import WebhookDelivery
 
 SEED_TABLES = (
     "whatsapp_accounts",
@@ -23,7 +25,9 @@ __all__ = [
     "Expense",
     "NotificationPreferences",
     "ScheduledJob",
+    "SendPacing",
     "Trip",
+    "WebhookDelivery",
     "WhatsAppAccount",
     "WhatsAppMessage",
 ]
