@@ -41,3 +41,29 @@ def engine(database_factory: DatabaseFactory, template_database: str) -> Iterato
     """A fresh database at migration head, dropped after the test."""
     with database_factory.clone(template_database) as fresh:
         yield fresh
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """A temporary Prefect server and database for flow tests (started once: ~10 s)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def configured(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """Point tripcast's own settings and engine (as flows and commands use them) at the
+    test database."""
+    from tripcast.models.engine import get_engine
+    from tripcast.settings import get_settings
+
+    url = engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("TRIPCAST_DATABASE_URL", url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield engine
+    get_engine().dispose()
+    get_settings.cache_clear()
+    get_engine.cache_clear()
