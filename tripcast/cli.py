@@ -6,7 +6,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from tripcast.commands import db, fake
+from tripcast.commands import db, fake, sweep
+from tripcast.commands.runtime import NotMigrated
 from tripcast.models.embedded import EmbeddedDatabaseError
 from tripcast.models.engine import DatabaseUnavailable
 from tripcast.models.migrate import UnknownRevision
@@ -16,7 +17,7 @@ EXIT_CONFIG = 2
 EXIT_DATABASE = 3
 
 Handler = Callable[[argparse.Namespace], int]
-COMMAND_MODULES = (db, fake)
+COMMAND_MODULES = (db, fake, sweep)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,9 +38,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"tripcast: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    except (DatabaseUnavailable, EmbeddedDatabaseError, UnknownRevision) as error:
+    except (DatabaseUnavailable, EmbeddedDatabaseError, UnknownRevision, NotMigrated) as error:
         print(f"tripcast: {error}", file=sys.stderr)
         return EXIT_DATABASE
+    except ValueError as error:  # bad option values, e.g. a naive --now
+        print(f"tripcast: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
 

@@ -1,0 +1,65 @@
+"""``tripcast sweep --now`` as an operator runs it, against the test database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from tests.support.world import make_account, make_rule, make_trip, make_user
+
+
+def run_sweep(engine: Engine, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    import prefect.settings
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIPCAST_")}
+    env["TRIPCAST_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+    # Reuse the session's Prefect test server rather than starting one per process.
+    env["PREFECT_API_URL"] = str(prefect.settings.PREFECT_API_URL.value())
+    env["PREFECT_HOME"] = str(cwd / "prefect")
+    return subprocess.run(
+        [sys.executable, "-m", "tripcast.cli", "sweep", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_sweep_command_plans_and_executes_once(engine: Engine, tmp_path: Path) -> None:
+    with engine.begin() as connection:
+        user = make_user(connection)
+        make_account(connection, user_id=user)
+        make_trip(connection, user_id=user, start=date(2026, 5, 2))
+        make_rule(
+            connection, user_id=user, trigger_type="trip_start", trigger_config={"days_before": 1}
+        )
+    done = run_sweep(engine, "--now", "2026-05-01T09:00:00Z", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["planned"]["trip_start"] == 1
+    assert report["jobs"] == {"completed:send_whatsapp": 1}
+    again = run_sweep(engine, "--now", "2026-05-01T09:01:00Z", cwd=tmp_path)
+    assert json.loads(again.stdout)["jobs"] == {}
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM whatsapp_messages").scalar() == 1
+
+
+def test_sweep_refuses_naive_now_and_unmigrated_database(engine: Engine, tmp_path: Path) -> None:
+    naive = run_sweep(engine, "--now", "2026-05-01T09:00", cwd=tmp_path)
+    assert naive.returncode == 2
+    assert "--now must carry a timezone" in naive.stderr
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0005'")
+    stale = run_sweep(engine, cwd=tmp_path)
+    assert stale.returncode == 3
+    assert stale.stderr.strip().endswith("run `tripcast db upgrade` first")

@@ -1,0 +1,48 @@
+"""What every command that runs flows needs: a migrated database and a Prefect home."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from tripcast.settings import get_settings
+
+
+class NotMigrated(RuntimeError):
+    """The database is not at the newest migration."""
+
+
+def prepare_prefect_home() -> None:
+    """Keep Prefect's local state under TRIPCAST_HOME unless the user chose a home."""
+    if "PREFECT_HOME" not in os.environ:
+        home = get_settings().home.resolve() / "prefect"
+        home.mkdir(parents=True, exist_ok=True)
+        os.environ["PREFECT_HOME"] = str(home)
+
+
+def migrated_engine() -> Engine:
+    from tripcast.models import migrate
+    from tripcast.models.engine import check_connection, get_engine
+
+    engine = get_engine()
+    check_connection(engine)
+    with engine.connect() as connection:
+        current = migrate.check_known_revision(connection)
+    if current != migrate.head_revision():
+        raise NotMigrated(
+            f"the database is at migration {current or 'base'}, not "
+            f"{migrate.head_revision()}: run `tripcast db upgrade` first"
+        )
+    return engine
+
+
+def parse_now(text: str | None) -> datetime | None:
+    """``--now`` as an aware instant (a trailing Z is accepted)."""
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"--now must carry a timezone (e.g. {text}Z), got {text!r}")
+    return moment
