@@ -1,0 +1,1 @@
+"""Deployments: the catalog shared by ``prefect.yaml`` and ``tripcast serve``."""

@@ -1,0 +1,113 @@
+"""Every deployment tripcast defines, in one place.
+
+``tripcast serve`` serves these from one machine; ``prefect.yaml`` declares the same
+names, entrypoints and schedules for ``prefect deploy`` (a test keeps the two in step).
+All cron schedules are in UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+TIMEZONE = "UTC"
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    name: str
+    entrypoint: str  # "module/path.py:flow_function"
+    cron: str | None
+    description: str
+    tags: tuple[str, ...] = ("tripcast",)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    # 1 = never two runs at once; a run due while one is active is cancelled.
+    concurrency_limit: int | None = None
+
+    @property
+    def flow_name(self) -> str:
+        return str(self.load().name)  # type: ignore[attr-defined]
+
+    def load(self) -> Callable[..., Any]:
+        import importlib
+
+        path, function = self.entrypoint.split(":")
+        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        return getattr(module, function)
+
+
+AUTOMATIONS = "tripcast/flows/automations.py"
+
+DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
+    DeploymentSpec(
+        name="every-minute",
+        entrypoint=f"{AUTOMATIONS}:minute_sweep",
+        cron="* * * * *",
+        description="Plan due automations, execute due jobs, dispatch pending messages.",
+        tags=("tripcast", "sweep"),
+        concurrency_limit=1,
+    ),
+    DeploymentSpec(
+        name="hourly",
+        entrypoint=f"{AUTOMATIONS}:trip_reminders",
+        cron="0 * * * *",
+        description="Plan trip_start / trip_end reminders due in the next 24 hours.",
+        tags=("tripcast", "planning"),
+        concurrency_limit=1,
+    ),
+    DeploymentSpec(
+        name="every-5-minutes",
+        entrypoint=f"{AUTOMATIONS}:budget_alerts",
+        cron="*/5 * * * *",
+        description="Plan budget alerts for trips whose spending reached a threshold.",
+        tags=("tripcast", "planning"),
+        concurrency_limit=1,
+    ),
+    DeploymentSpec(
+        name="every-15-minutes",
+        entrypoint=f"{AUTOMATIONS}:booking_nudges",
+        cron="*/15 * * * *",
+        description="Plan nudges for bookings still pending after the rule's hours.",
+        tags=("tripcast", "planning"),
+        concurrency_limit=1,
+    ),
+    DeploymentSpec(
+        name="every-10-minutes",
+        entrypoint=f"{AUTOMATIONS}:scheduled_messages",
+        cron="*/10 * * * *",
+        description="Plan scheduled (cron) messages due in the next hour.",
+        tags=("tripcast", "planning"),
+        concurrency_limit=1,
+    ),
+)
+
+
+def runner_deployments() -> list[Any]:
+    """``RunnerDeployment``s for ``prefect.serve``."""
+    from prefect.client.schemas.objects import (
+        ConcurrencyLimitConfig,
+        ConcurrencyLimitStrategy,
+    )
+    from prefect.client.schemas.schedules import CronSchedule
+
+    deployments = []
+    for spec in DEPLOYMENTS:
+        limit = None
+        if spec.concurrency_limit is not None:
+            limit = ConcurrencyLimitConfig(
+                limit=spec.concurrency_limit,
+                collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW,
+            )
+        schedules = [CronSchedule(cron=spec.cron, timezone=TIMEZONE)] if spec.cron else None
+        deployments.append(
+            spec.load().to_deployment(  # type: ignore[attr-defined]
+                name=spec.name,
+                description=spec.description,
+                tags=list(spec.tags),
+                parameters=spec.parameters,
+                schedules=schedules,
+                concurrency_limit=limit,
+            )
+        )
+    return deployments
