@@ -1,0 +1,1 @@
+"""``tripcast demo``: the whole product on one machine over a simulated day."""
