@@ -6,12 +6,13 @@ import uuid
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint
-from sqlmodel import SQLModel
+from sqlalchemy import ARRAY, CheckConstraint, DateTime, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
 
 from tripcast.models.columns import (
     bool_col,
     fk,
+    int_col,
     metadata_col,
     text_col,
     time_col,
@@ -54,6 +55,16 @@ class WhatsAppAccount(SQLModel, table=True):
     # tripcast: start of the 24-hour customer-service window (free text allowed while
     # the traveller's last inbound message is under 24 h old).
     last_inbound_at: datetime | None = timestamptz()
+    # tripcast: wrong codes entered against the current verification code; at the limit
+    # the code is void, so six digits cannot be guessed by trying them all.
+    verification_attempts: int = int_col(default=0, nullable=False)
+    # tripcast: when codes were sent within the last hour, for the re-send throttle (one a
+    # minute, five an hour per account), so nobody can flood a number with codes.
+    verification_sends: list[datetime] | None = Field(
+        default=None, sa_type=ARRAY(DateTime(timezone=True)), nullable=True
+    )
+    # tripcast: when the number was last proven; opted_in_at also moves with STOP/START.
+    verified_at: datetime | None = timestamptz()
 
 
 class NotificationPreferences(SQLModel, table=True):
