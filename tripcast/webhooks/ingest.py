@@ -1,0 +1,225 @@
+"""The ingest: stored deliveries applied in batches, each batch one transaction.
+
+A batch claims received deliveries with ``FOR UPDATE SKIP LOCKED`` (so several ingesters
+share the work and a crashed one's batch simply rolls back and is claimed again), plus
+kept receipts that are due for a retry, applies their statuses, inbound messages and
+consent keywords, and marks the deliveries applied, all before one commit.
+
+A malformed payload is rejected with its reason. A delivery that makes the batch fail
+for any other non-transient reason is isolated: the batch is retried delivery by
+delivery (savepoints), and the failing one is retried later with backoff, then
+rejected after ``max_attempts`` with its last error: nothing is dropped silently, and one
+bad delivery cannot hold up the rest. Transient database errors propagate, for the
+caller (the Prefect task, the follow loop) to retry the whole batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from tripcast.webhooks.consent import apply_consent
+from tripcast.webhooks.extract import Extracted, MalformedDelivery, extract, receipt_from_raw
+from tripcast.webhooks.inbound import apply_inbound
+from tripcast.webhooks.receipts import RetryPolicy, apply_receipts, claim_backlog
+from tripcast.webhooks.report import IngestReport
+
+log = logging.getLogger(__name__)
+
+CLAIM_DELIVERIES = """
+SELECT id, payload, attempts FROM public.webhook_deliveries
+WHERE status = 'received' AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
+ORDER BY received_at
+LIMIT %(limit)s
+FOR UPDATE SKIP LOCKED
+"""
+MARK = """
+UPDATE public.webhook_deliveries AS d
+SET status = o.status, processed_at = %(now)s, last_error = o.error
+FROM unnest(%(ids)s::uuid[], %(statuses)s::text[], %(errors)s::text[]) AS o(id, status, error)
+WHERE d.id = o.id
+"""
+POSTPONE = """
+UPDATE public.webhook_deliveries
+SET attempts = attempts + 1, last_error = %(error)s,
+    status = CASE WHEN attempts + 1 >= %(max_attempts)s THEN 'rejected' ELSE 'received' END,
+    processed_at = CASE WHEN attempts + 1 >= %(max_attempts)s THEN %(now)s END,
+    next_attempt_at = %(now)s + least(%(cap)s, %(first_delay)s * power(2, attempts))
+WHERE id = %(id)s
+"""
+GIVE_UP_KEPT = """
+UPDATE public.webhook_unmatched_statuses
+SET state = 'given_up', given_up_at = %(now)s, reason = %(reason)s
+WHERE id = %(id)s
+"""
+
+
+@dataclass(frozen=True)
+class IngestPolicy:
+    batch_size: int = 100  # deliveries per batch (each carries up to 1,000 updates)
+    backlog_batch: int = 1000  # kept receipts retried per batch
+    receipts: RetryPolicy = field(default_factory=RetryPolicy)
+    max_attempts: int = 5  # a delivery failing to apply this often is rejected
+
+
+@dataclass
+class _Claimed:
+    id: uuid.UUID
+    payload: dict[str, Any]
+    attempts: int
+
+
+def ingest_once(
+    engine: Engine,
+    *,
+    now: datetime | None = None,
+    batch_size: int | None = None,
+    policy: IngestPolicy | None = None,
+) -> IngestReport:
+    """Apply one batch of stored deliveries and due kept receipts; one transaction."""
+    policy = policy or IngestPolicy()
+    now = now or datetime.now(UTC)
+    limit = batch_size or policy.batch_size
+    with engine.begin() as connection:
+        rows = connection.exec_driver_sql(CLAIM_DELIVERIES, {"now": now, "limit": limit})
+        claimed = [_Claimed(*row) for row in rows]
+        backlog = claim_backlog(connection, now=now, limit=policy.backlog_batch)
+        report = IngestReport(deliveries=len(claimed), backlog_retried=len(backlog))
+        try:
+            with connection.begin_nested():
+                _apply(connection, claimed, backlog, report, now=now, policy=policy)
+        except Exception as error:
+            if is_transient(error):
+                raise
+            log.warning("batch failed (%s); applying its deliveries one by one", _one_line(error))
+            report = _apply_one_by_one(connection, claimed, backlog, now=now, policy=policy)
+    return report
+
+
+def drain(
+    engine: Engine,
+    *,
+    now: datetime | None = None,
+    batch_size: int | None = None,
+    policy: IngestPolicy | None = None,
+    max_batches: int = 10_000,
+) -> IngestReport:
+    """Apply every delivery stored so far (``tripcast ingest``): batches until idle."""
+    total = IngestReport()
+    for _ in range(max_batches):
+        report = ingest_once(engine, now=now, batch_size=batch_size, policy=policy)
+        total += report
+        if report.idle:
+            break
+    return total
+
+
+def _apply(
+    connection: Connection,
+    claimed: Sequence[_Claimed],
+    backlog: Sequence[dict[str, Any]],
+    report: IngestReport,
+    *,
+    now: datetime,
+    policy: IngestPolicy,
+) -> None:
+    work = Extracted()
+    statuses: list[str] = []
+    errors: list[str | None] = []
+    for delivery in claimed:
+        try:
+            found = extract(delivery.payload, delivery_id=delivery.id)
+        except MalformedDelivery as error:
+            statuses.append("rejected")
+            errors.append(str(error))
+            report.rejected += 1
+            continue
+        work.receipts += found.receipts
+        work.inbound += found.inbound
+        statuses.append("applied")
+        errors.append(None)
+    for kept in backlog:
+        work.receipts.append(receipt_from_raw(kept["payload"], backlog_id=kept["id"]))
+    report.add_receipts(apply_receipts(connection, work.receipts, now=now, policy=policy.receipts))
+    inbound = apply_inbound(connection, work.inbound)
+    report.add_inbound(inbound)
+    report.add_consent(apply_consent(connection, inbound.keywords, now=now))
+    params = {"now": now, "ids": [d.id for d in claimed], "statuses": statuses, "errors": errors}
+    connection.exec_driver_sql(MARK, params)
+
+
+def _apply_one_by_one(
+    connection: Connection,
+    claimed: Sequence[_Claimed],
+    backlog: Sequence[dict[str, Any]],
+    *,
+    now: datetime,
+    policy: IngestPolicy,
+) -> IngestReport:
+    report = IngestReport(deliveries=len(claimed), backlog_retried=len(backlog))
+    units: list[tuple[list[_Claimed], list[dict[str, Any]]]] = [([d], []) for d in claimed]
+    units += [([], [kept]) for kept in backlog]
+    for deliveries, kept in units:
+        unit = IngestReport()
+        try:
+            with connection.begin_nested():
+                _apply(connection, deliveries, kept, unit, now=now, policy=policy)
+            report += unit  # a unit rolled back to its savepoint counts as failed only
+        except Exception as error:
+            if is_transient(error):
+                raise
+            report.failed += 1
+            if deliveries:
+                _postpone(connection, deliveries[0], error, now=now, policy=policy)
+            else:
+                reason = f"failed to apply: {_one_line(error)}"
+                connection.exec_driver_sql(
+                    GIVE_UP_KEPT, {"id": kept[0]["id"], "now": now, "reason": reason}
+                )
+    return report
+
+
+def _postpone(
+    connection: Connection,
+    delivery: _Claimed,
+    error: Exception,
+    *,
+    now: datetime,
+    policy: IngestPolicy,
+) -> None:
+    reason = _one_line(error)
+    log.error(
+        "delivery %s failed to apply (attempt %d): %s", delivery.id, delivery.attempts + 1, reason
+    )
+    retry = policy.receipts
+    connection.exec_driver_sql(
+        POSTPONE,
+        {
+            "id": delivery.id,
+            "error": reason,
+            "now": now,
+            "max_attempts": policy.max_attempts,
+            "first_delay": max(retry.first_delay, timedelta(seconds=1)),
+            "cap": retry.cap,
+        },
+    )
+
+
+def is_transient(error: BaseException) -> bool:
+    """Connection loss, deadlock, serialization failure: worth retrying the batch as is."""
+    if isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError):
+        return True
+    return isinstance(error, sa.exc.DBAPIError) and bool(error.connection_invalidated)
+
+
+def _one_line(error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines()
+    return lines[0] if lines else type(original).__name__

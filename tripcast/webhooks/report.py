@@ -1,0 +1,90 @@
+"""What one ingest batch (or a drain of many) did, for logs, the CLI and Prefect."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from tripcast.webhooks.consent import ConsentOutcome
+from tripcast.webhooks.inbound import InboundOutcome
+from tripcast.webhooks.receipts import ReceiptOutcome
+
+
+@dataclass
+class IngestReport:
+    deliveries: int = 0  # claimed in this batch
+    rejected: int = 0  # malformed payloads, rejected with their reason
+    failed: int = 0  # failed to apply; retried later, rejected after max_attempts
+    backlog_retried: int = 0  # kept receipts retried
+    receipts: int = 0
+    receipts_matched: int = 0
+    messages_updated: Counter[str] = field(default_factory=Counter)  # by new status
+    delivery_logs: int = 0
+    receipts_unmatched: int = 0  # kept (or still kept) for a later retry
+    receipts_given_up: int = 0
+    backlog_applied: int = 0
+    inbound: int = 0
+    inbound_stored: int = 0
+    inbound_duplicates: int = 0
+    unknown_senders: int = 0
+    opted_out: int = 0
+    opted_in: int = 0
+    consent_unchanged: int = 0
+    consent_stale: int = 0
+    cancelled_messages: int = 0
+    cancelled_jobs: int = 0
+
+    @property
+    def idle(self) -> bool:
+        """Nothing was claimed: the inbox is empty (or other ingesters hold the rest)."""
+        return self.deliveries == 0 and self.backlog_retried == 0
+
+    def add_receipts(self, outcome: ReceiptOutcome) -> None:
+        self.receipts += outcome.received
+        self.receipts_matched += outcome.matched
+        self.messages_updated.update(outcome.updated)
+        self.delivery_logs += outcome.delivery_logs
+        self.receipts_unmatched += outcome.unmatched
+        self.receipts_given_up += outcome.given_up
+        self.backlog_applied += outcome.retried_applied
+
+    def add_inbound(self, outcome: InboundOutcome) -> None:
+        self.inbound += outcome.received
+        self.inbound_stored += outcome.stored
+        self.inbound_duplicates += outcome.duplicates
+        self.unknown_senders += outcome.unknown_senders
+
+    def add_consent(self, outcome: ConsentOutcome) -> None:
+        self.opted_out += outcome.opted_out
+        self.opted_in += outcome.opted_in
+        self.consent_unchanged += outcome.unchanged
+        self.consent_stale += outcome.stale
+        self.cancelled_messages += outcome.cancelled_messages
+        self.cancelled_jobs += outcome.cancelled_jobs
+
+    def __iadd__(self, other: IngestReport) -> IngestReport:
+        for item in fields(self):
+            mine, theirs = getattr(self, item.name), getattr(other, item.name)
+            if isinstance(mine, Counter):
+                mine.update(theirs)
+            else:
+                setattr(self, item.name, mine + theirs)
+        return self
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["messages_updated"] = dict(self.messages_updated)
+        return data
+
+    def summary(self) -> str:
+        """One line for logs and the command line."""
+        updated = sum(self.messages_updated.values())
+        return (
+            f"{self.deliveries} deliveries ({self.rejected} rejected, {self.failed} failed), "
+            f"{self.receipts} receipts: {updated} messages updated, {self.delivery_logs} "
+            f"delivery logs, {self.receipts_unmatched} unmatched kept, "
+            f"{self.receipts_given_up} given up; {self.inbound_stored} inbound stored, "
+            f"{self.unknown_senders} from unknown senders; {self.opted_out} opted out, "
+            f"{self.opted_in} opted in"
+        )
