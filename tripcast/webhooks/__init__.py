@@ -4,6 +4,26 @@
 
 from tripcast.webhooks.ingest import IngestPolicy, drain, ingest_once
 from tripcast.webhooks.receipts import RetryPolicy
+from tripcast.webhooks.receiver import create_app
 from tripcast.webhooks.report import IngestReport
+from tripcast.webhooks.server import (
+    BackgroundReceiver,
+    ReceiverConfig,
+    config_from_settings,
+    run_receiver,
+    running_receiver,
+)
 
-__all__ = ["IngestPolicy", "IngestReport", "RetryPolicy", "drain", "ingest_once"]
+__all__ = [
+    "BackgroundReceiver",
+    "IngestPolicy",
+    "IngestReport",
+    "ReceiverConfig",
+    "RetryPolicy",
+    "config_from_settings",
+    "create_app",
+    "drain",
+    "ingest_once",
+    "run_receiver",
+    "running_receiver",
+]

@@ -1,0 +1,121 @@
+"""The webhook receiver: an ASGI app on ``/webhooks/whatsapp`` (and ``/healthz``).
+
+``GET`` answers Meta's verify-token handshake. ``POST`` checks, in this order: size
+(over 3 MB → 413, before reading further), ``X-Hub-Signature-256`` over the raw bytes
+(missing → 401, wrong → 403), shape (not JSON or not a Cloud API delivery → 400); then
+stores the delivery durably and answers 200. Nothing is stored for a refused request,
+and nothing heavier than one INSERT happens per request: statuses and messages are
+applied by the ingest. When the database does not take the delivery the answer is 503,
+so Meta delivers it again later rather than it being acknowledged and lost.
+
+Logs never carry the body, the secrets or the query string (it holds the verify token).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from tripcast.webhooks.store import DeliveryStore, StoreUnavailable
+from tripcast.whatsapp.webhook import (
+    SIGNATURE_HEADER,
+    InvalidWebhookPayload,
+    WebhookPayload,
+    answer_verification,
+    parse_webhook,
+    verify_signature,
+)
+
+log = logging.getLogger(__name__)
+
+PATH = "/webhooks/whatsapp"
+MAX_BODY = 3 * 1024 * 1024  # Meta's documented ceiling for one delivery
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(
+    *, store: DeliveryStore, app_secret: str, verify_token: str, max_body: int = MAX_BODY
+) -> Starlette:
+    """The receiver; it owns ``store`` and closes it on shutdown."""
+
+    async def handshake(request: Request) -> Response:
+        status, text = answer_verification(request.query_params, verify_token=verify_token)
+        if status != 200:
+            log.warning("webhook verification refused")
+        return PlainTextResponse(text, status_code=status)
+
+    async def receive(request: Request) -> Response:
+        try:
+            raw = await _read_limited(request, max_body)
+        except _TooLarge:
+            return _refuse(413, f"body larger than {max_body} bytes")
+        header = request.headers.get(SIGNATURE_HEADER)
+        if not header:
+            return _refuse(401, f"missing {SIGNATURE_HEADER} header")
+        if not verify_signature(app_secret, raw, header):
+            return _refuse(403, f"{SIGNATURE_HEADER} does not match the body")
+        try:
+            payload = parse_webhook(raw)
+            text = raw.decode()
+        except (InvalidWebhookPayload, UnicodeDecodeError) as error:
+            return _refuse(400, str(error))
+        digest = hashlib.sha256(raw).hexdigest()
+        try:
+            new = await store.store(digest=digest, body=text, items=item_count(payload))
+        except StoreUnavailable as error:
+            log.error("webhook delivery not stored, answered 503: %s", error)
+            return JSONResponse({"error": "storage unavailable, deliver again later"}, 503)
+        return JSONResponse({"status": "stored" if new else "duplicate"})
+
+    async def health(request: Request) -> Response:
+        try:
+            await store.ping()
+        except StoreUnavailable:
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ok", "database": "reachable"})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await store.close()
+
+    routes = [
+        Route(PATH, handshake, methods=["GET"]),
+        Route(PATH, receive, methods=["POST"]),
+        Route("/healthz", health, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def item_count(payload: WebhookPayload) -> int:
+    """Statuses plus inbound messages: what the ingest will have to apply."""
+    return sum(len(v.statuses) + len(v.messages) for v in payload.message_values())
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _refuse(status: int, reason: str) -> Response:
+    log.warning("webhook delivery refused with %d: %s", status, reason)
+    return JSONResponse({"error": reason}, status_code=status)
