@@ -34,8 +34,12 @@ def test_trip_start_fires_once_at_local_send_time_across_dst(engine: Engine) -> 
         set_preferences(connection, user_id=user, timezone="Europe/Lisbon")
         # Lisbon moves to summer time on 2026-03-29: 09:00 local that day is 08:00 UTC.
         trip = make_trip(connection, user_id=user, start=date(2026, 3, 30))
-        rule = make_rule(connection, user_id=user, trigger_type="trip_start",
-                         trigger_config={"days_before": 1, "send_at": "09:00"})
+        rule = make_rule(
+            connection,
+            user_id=user,
+            trigger_type="trip_start",
+            trigger_config={"days_before": 1, "send_at": "09:00"},
+        )
     counts = run_planning(engine, at("2026-03-29T07:50:00+00:00"))
     assert counts["trip_start"] == 1
     again = run_planning(engine, at("2026-03-29T07:51:00+00:00"))
@@ -52,8 +56,9 @@ def test_trip_start_outside_window_is_not_planned(engine: Engine) -> None:
         user = make_user(connection)
         make_trip(connection, user_id=user, start=date(2026, 6, 10))
         make_trip(connection, user_id=user, start=date(2026, 5, 1))  # due weeks ago
-        make_rule(connection, user_id=user, trigger_type="trip_start",
-                  trigger_config={"days_before": 3})
+        make_rule(
+            connection, user_id=user, trigger_type="trip_start", trigger_config={"days_before": 3}
+        )
     assert run_planning(engine, at("2026-06-06T12:00:00+00:00"))["trip_start"] == 0
     # 09:00 UTC on 2026-06-07 enters the window once the horizon reaches it.
     assert run_planning(engine, at("2026-06-07T08:50:00+00:00"))["trip_start"] == 1
@@ -64,8 +69,12 @@ def test_trip_end_and_unknown_timezone_falls_back_to_utc(engine: Engine) -> None
         user = make_user(connection)
         set_preferences(connection, user_id=user, timezone="Mars/Olympus_Mons")
         make_trip(connection, user_id=user, start=date(2026, 7, 1), end=date(2026, 7, 8))
-        make_rule(connection, user_id=user, trigger_type="trip_end",
-                  trigger_config={"days_after": 2, "send_at": "18:30"})
+        make_rule(
+            connection,
+            user_id=user,
+            trigger_type="trip_end",
+            trigger_config={"days_after": 2, "send_at": "18:30"},
+        )
     assert run_planning(engine, at("2026-07-10T18:20:00+00:00"))["trip_end"] == 1
     with engine.connect() as connection:
         (job,) = jobs(connection)
@@ -76,13 +85,29 @@ def test_booking_pending_only_for_bookings_still_pending(engine: Engine) -> None
     with engine.begin() as connection:
         user = make_user(connection)
         trip = make_trip(connection, user_id=user, start=date(2026, 9, 1))
-        pending = insert(connection, "bookings", trip_id=trip, user_id=user,
-                         booking_type="hotel", created_at="2026-08-01T10:00:00Z")
-        insert(connection, "bookings", trip_id=trip, user_id=user, status="confirmed",
-               created_at="2026-08-01T10:00:00Z")
-        rule = make_rule(connection, user_id=user, trigger_type="booking_pending",
-                         trigger_config={"hours": 48},
-                         action_config={"template": "booking_nudge"})
+        pending = insert(
+            connection,
+            "bookings",
+            trip_id=trip,
+            user_id=user,
+            booking_type="hotel",
+            created_at="2026-08-01T10:00:00Z",
+        )
+        insert(
+            connection,
+            "bookings",
+            trip_id=trip,
+            user_id=user,
+            status="confirmed",
+            created_at="2026-08-01T10:00:00Z",
+        )
+        rule = make_rule(
+            connection,
+            user_id=user,
+            trigger_type="booking_pending",
+            trigger_config={"hours": 48},
+            action_config={"template": "booking_nudge"},
+        )
     assert run_planning(engine, at("2026-08-03T09:50:00+00:00"))["booking_pending"] == 1
     assert run_planning(engine, at("2026-08-03T10:30:00+00:00"))["booking_pending"] == 0
     with engine.connect() as connection:
@@ -100,9 +125,13 @@ def test_budget_threshold_fires_once_per_trip_and_threshold(engine: Engine) -> N
         for trip, amount in ((over, 600), (over, 350), (under, 200), (no_budget, 50)):
             insert(connection, "expenses", trip_id=trip, user_id=user, amount=amount)
         for threshold in (90, 100):
-            make_rule(connection, user_id=user, trigger_type="budget_exceeded",
-                      trigger_config={"threshold_percent": threshold},
-                      action_config={"template": "budget_alert"})
+            make_rule(
+                connection,
+                user_id=user,
+                trigger_type="budget_exceeded",
+                trigger_config={"threshold_percent": threshold},
+                action_config={"template": "budget_alert"},
+            )
     now = at("2026-05-01T12:00:00+00:00")
     assert run_planning(engine, now)["budget_exceeded"] == 1  # 95% ≥ 90, < 100
     with engine.begin() as connection:
@@ -118,9 +147,13 @@ def test_budget_threshold_fires_once_per_trip_and_threshold(engine: Engine) -> N
 def test_schedule_ticks_in_rule_timezone_across_dst(engine: Engine) -> None:
     with engine.begin() as connection:
         user = make_user(connection)
-        make_rule(connection, user_id=user, trigger_type="schedule",
-                  trigger_config={"cron": "0 9 * * *", "timezone": "America/New_York"},
-                  action_config={"template": "daily_digest"})
+        make_rule(
+            connection,
+            user_id=user,
+            trigger_type="schedule",
+            trigger_config={"cron": "0 9 * * *", "timezone": "America/New_York"},
+            action_config={"template": "daily_digest"},
+        )
     # New York leaves daylight time on 2026-11-01: 09:00 is 13:00 UTC before, 14:00 after.
     assert run_planning(engine, at("2026-10-31T12:50:00+00:00"))["schedule"] == 1
     assert run_planning(engine, at("2026-11-01T13:50:00+00:00"))["schedule"] == 1
@@ -134,8 +167,13 @@ def test_inactive_rules_plan_nothing(engine: Engine) -> None:
     with engine.begin() as connection:
         user = make_user(connection)
         make_trip(connection, user_id=user, start=date(2026, 4, 2))
-        make_rule(connection, user_id=user, trigger_type="trip_start",
-                  trigger_config={"days_before": 1}, active=False)
+        make_rule(
+            connection,
+            user_id=user,
+            trigger_type="trip_start",
+            trigger_config={"days_before": 1},
+            active=False,
+        )
     assert run_planning(engine, at("2026-04-01T08:55:00+00:00"))["trip_start"] == 0
 
 
@@ -149,21 +187,25 @@ def test_inactive_rules_plan_nothing(engine: Engine) -> None:
         ('{"days_before": 400}', "between 0 and 365"),
     ],
 )
-def test_malformed_rule_fails_alone_with_reason(engine: Engine, trigger_config: str,
-                                                reason: str) -> None:
+def test_malformed_rule_fails_alone_with_reason(
+    engine: Engine, trigger_config: str, reason: str
+) -> None:
     with engine.begin() as connection:
         user = make_user(connection)
         make_trip(connection, user_id=user, start=date(2026, 4, 2))
-        broken = make_rule(connection, user_id=user, trigger_type="trip_start",
-                           trigger_config=trigger_config)
-        make_rule(connection, user_id=user, trigger_type="trip_start",
-                  trigger_config={"days_before": 1})
+        broken = make_rule(
+            connection, user_id=user, trigger_type="trip_start", trigger_config=trigger_config
+        )
+        make_rule(
+            connection, user_id=user, trigger_type="trip_start", trigger_config={"days_before": 1}
+        )
     now = at("2026-04-01T08:55:00+00:00")
     assert run_planning(engine, now)["trip_start"] == 1
     with engine.connect() as connection:
         error, when = connection.exec_driver_sql(
             "SELECT last_error, last_error_at FROM automation_rules WHERE id = %(id)s",
-            {"id": broken}).one()
+            {"id": broken},
+        ).one()
     assert reason in error
     assert when == now
 
@@ -174,8 +216,12 @@ def test_concurrent_planners_create_nothing_twice(engine: Engine) -> None:
             user = make_user(connection)
             for day in range(1, 6):
                 make_trip(connection, user_id=user, start=date(2026, 4, 1) + timedelta(days=day))
-            make_rule(connection, user_id=user, trigger_type="trip_start",
-                      trigger_config={"days_before": 0, "send_at": "00:00"})
+            make_rule(
+                connection,
+                user_id=user,
+                trigger_type="trip_start",
+                trigger_config={"days_before": 0, "send_at": "00:00"},
+            )
     now = at("2026-04-05T00:00:00+00:00")
     barrier = threading.Barrier(4)
     totals: list[int] = []
