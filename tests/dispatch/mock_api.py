@@ -1,0 +1,49 @@
+"""The Cloud API mocked with pytest-httpx: a client on httpx's own transport, answers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from pytest_httpx import HTTPXMock
+
+from tripcast.whatsapp.client import WhatsAppClient
+
+URL = "https://graph.example/v23.0/1234567890/messages"
+
+
+def client() -> WhatsAppClient:
+    return WhatsAppClient(
+        base_url="https://graph.example",
+        phone_number_id="1234567890",
+        access_token="token",
+        transport=None,  # httpx's own transport, which pytest-httpx intercepts
+        timeout=2.0,
+    )
+
+
+def accept_all(httpx_mock: HTTPXMock) -> None:
+    """Every send accepted, its wamid derived from the callback data."""
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        return httpx.Response(
+            200,
+            json={
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                "messages": [{"id": f"wamid.{body['biz_opaque_callback_data']}"}],
+            },
+        )
+
+    httpx_mock.add_callback(respond, url=URL, is_reusable=True, is_optional=True)
+
+
+def refuse(httpx_mock: HTTPXMock, code: int, message: str, status: int = 400) -> None:
+    body = {"error": {"message": message, "type": "OAuthException", "code": code}}
+    httpx_mock.add_response(url=URL, status_code=status, json=body)
+
+
+def posted(httpx_mock: HTTPXMock) -> list[dict[str, Any]]:
+    return [json.loads(request.content) for request in httpx_mock.get_requests()]

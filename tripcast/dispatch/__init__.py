@@ -1,0 +1,28 @@
+"""Dispatch: queued outbound WhatsApp messages sent once each, at the shared rate.
+
+Public API (no Prefect import here; the Prefect task lives in ``tasks``)::
+
+    report = await dispatch_pending(engine, client=client, settings=DispatchSettings())
+    report = run_dispatch(engine, client_factory=lambda: WhatsAppClient.from_settings(s))
+
+``DispatchStopped`` is raised when WhatsApp refuses the account (190 ...), after the
+run recorded everything. ``reconcile_from_statuses`` is for the webhook ingest.
+"""
+
+from tripcast.dispatch.dispatcher import dispatch_pending, run_dispatch, utc_now
+from tripcast.dispatch.errors import DispatchStopped
+from tripcast.dispatch.reconcile import Receipt, reconcile_from_status, reconcile_from_statuses
+from tripcast.dispatch.report import DispatchReport
+from tripcast.dispatch.settings import DispatchSettings
+
+__all__ = [
+    "DispatchReport",
+    "DispatchSettings",
+    "DispatchStopped",
+    "Receipt",
+    "dispatch_pending",
+    "reconcile_from_status",
+    "reconcile_from_statuses",
+    "run_dispatch",
+    "utc_now",
+]

@@ -1,0 +1,293 @@
+"""Dispatching the outbox: claim a batch, plan, pace, mark, POST, record; repeat.
+
+A batch takes four short transactions: the claim, the slot reservation, the
+send-started mark (committed before the first POST), and one statement writing every
+outcome and delivery log. Several lanes run batches at once over one shared client,
+so one lane's database work overlaps another lane's sends. Database calls run in
+worker threads to keep the event loop free for the sends in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+from tripcast.dispatch import store
+from tripcast.dispatch.errors import DispatchStopped
+from tripcast.dispatch.outcomes import AttemptLog, Outcome, accepted, errored, refused, unsent
+from tripcast.dispatch.outcomes import describe as describe_error
+from tripcast.dispatch.plan import Refuse, Send, plan_message
+from tripcast.dispatch.report import DispatchReport
+from tripcast.dispatch.sender import Posted, Sender, Slots, sleep_until
+from tripcast.dispatch.settings import DispatchSettings
+from tripcast.whatsapp.client import WhatsAppClient
+from tripcast.whatsapp.errors import ThroughputLimitError
+from tripcast.whatsapp.messages import SendResult
+
+T = TypeVar("T")
+EXPIRE_CHUNK = 1000
+WRITE_TRIES = 3
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Run:
+    """What the lanes of one ``dispatch_pending`` call share."""
+
+    engine: Engine
+    sender: Sender
+    settings: DispatchSettings
+    now_fn: Callable[[], datetime]
+    owner: str
+    rng: random.Random
+    report: DispatchReport = field(default_factory=DispatchReport)
+    batches_left: int | None = None
+
+    def take_batch(self) -> bool:
+        if self.sender.stopped_by is not None:
+            return False
+        if self.batches_left is None:
+            return True
+        self.batches_left -= 1
+        return self.batches_left >= 0
+
+
+def _in_transaction(engine: Engine, work: Callable[..., T], **kwargs: Any) -> T:
+    with engine.begin() as connection:
+        return work(connection, **kwargs)
+
+
+async def _db(engine: Engine, work: Callable[..., T], **kwargs: Any) -> T:
+    return await asyncio.to_thread(partial(_in_transaction, engine, work, **kwargs))
+
+
+async def dispatch_pending(
+    engine: Engine,
+    *,
+    client: WhatsAppClient,
+    settings: DispatchSettings | None = None,
+    now_fn: Callable[[], datetime] = utc_now,
+    batch_size: int = 500,
+    max_batches: int | None = None,
+    owner: str | None = None,
+    rng: random.Random | None = None,
+) -> DispatchReport:
+    """Send due outbound messages until none is left (or ``max_batches`` were claimed).
+
+    First cleans up after dead dispatchers (in-doubt sends past their grace period fail
+    as outcome unknown). ``owner`` names this run's leases (e.g. a flow run id). Raises
+    ``DispatchStopped`` after recording everything when WhatsApp refuses the account.
+    """
+    settings = settings or DispatchSettings()
+    sender = Sender(client, max_in_flight=settings.max_in_flight, now_fn=now_fn)
+    run = _Run(
+        engine=engine,
+        sender=sender,
+        settings=settings,
+        now_fn=now_fn,
+        owner=owner or f"dispatch-{uuid.uuid4().hex[:12]}",
+        rng=rng or random.Random(),
+        batches_left=max_batches,
+    )
+    run.report.expired_in_doubt = await asyncio.to_thread(expire_all_in_doubt, run)
+    lanes = [asyncio.create_task(_lane(run, batch_size)) for _ in range(settings.lanes)]
+    try:
+        await asyncio.gather(*lanes)
+    except BaseException:
+        for lane in lanes:
+            lane.cancel()
+        await asyncio.gather(*lanes, return_exceptions=True)
+        raise
+    if sender.stopped_by is not None:
+        run.report.stopped_by = describe_error(sender.stopped_by)
+        left = run.report.count("stopped") + run.report.count("deferred")
+        raise DispatchStopped(sender.stopped_by, report=run.report, left_pending=left)
+    return run.report
+
+
+def run_dispatch(
+    engine: Engine,
+    *,
+    client_factory: Callable[[], WhatsAppClient],
+    settings: DispatchSettings | None = None,
+    now_fn: Callable[[], datetime] = utc_now,
+    batch_size: int = 500,
+    max_batches: int | None = None,
+    owner: str | None = None,
+) -> DispatchReport:
+    """``dispatch_pending`` for synchronous callers; the client is built inside the loop."""
+
+    async def main() -> DispatchReport:
+        async with client_factory() as client:
+            return await dispatch_pending(
+                engine,
+                client=client,
+                settings=settings,
+                now_fn=now_fn,
+                batch_size=batch_size,
+                max_batches=max_batches,
+                owner=owner,
+            )
+
+    return asyncio.run(main())
+
+
+def expire_all_in_doubt(run: _Run) -> int:
+    """Clean up after dead dispatchers; returns how many sends ended as outcome unknown."""
+    total = 0
+    while True:
+        now = run.now_fn()
+        with run.engine.begin() as connection:
+            released = store.release_orphaned_leases(connection, now=now, limit=EXPIRE_CHUNK)
+            expired = store.expire_in_doubt(
+                connection, now=now, grace=run.settings.in_doubt_grace, limit=EXPIRE_CHUNK
+            )
+        total += len(expired)
+        if len(expired) < EXPIRE_CHUNK and len(released) < EXPIRE_CHUNK:
+            return total
+
+
+async def _lane(run: _Run, batch_size: int) -> None:
+    limit = run.settings.claim_limit(batch_size)
+    while run.take_batch():
+        claimed = await dispatch_one_batch(run, batch_size=batch_size)
+        if claimed < limit:
+            return  # the queue is drained for now
+
+
+async def dispatch_one_batch(run: _Run, *, batch_size: int) -> int:
+    """Claim, plan, send and record one batch; returns how many messages it claimed."""
+    now = run.now_fn()
+    claimed = await _db(
+        run.engine,
+        store.claim_batch,
+        now=now,
+        owner=run.owner,
+        lease=run.settings.lease,
+        limit=run.settings.claim_limit(batch_size),
+    )
+    if not claimed:
+        return 0
+    plans = [plan_message(message, now=now) for message in claimed]
+    outcomes = [refused(plan, now=now) for plan in plans if isinstance(plan, Refuse)]
+    sends = [plan for plan in plans if isinstance(plan, Send)]
+    logs: list[AttemptLog] = []
+    if sends:
+        send_outcomes, logs = await _send(run, sends)
+        outcomes.extend(send_outcomes)
+    await asyncio.to_thread(
+        _retrying, run.engine, store.write_outcomes, outcomes=outcomes, logs=logs, owner=run.owner
+    )
+    run.report.add_batch(outcomes, claimed=len(claimed), attempts=len(logs))
+    return len(claimed)
+
+
+async def _send(run: _Run, sends: list[Send]) -> tuple[list[Outcome], list[AttemptLog]]:
+    generation = run.sender.throttle_generation
+    slots = await _reserve(run, len(sends))
+    if slots is not None:
+        # Mark only when sending is about to begin: a crash while waiting for the
+        # schedule then leaves nothing in doubt.
+        await sleep_until(slots.start)
+    started = await asyncio.to_thread(
+        _retrying,
+        run.engine,
+        store.mark_send_started,
+        ids=[send.claimed.id for send in sends],
+        now=run.now_fn(),
+        owner=run.owner,
+    )
+    ready = [send for send in sends if send.claimed.id in started]
+    outcomes = [
+        unsent(send, kind="deferred", reason="changed before sending")
+        for send in sends
+        if send.claimed.id not in started
+    ]
+    posted, unposted = await run.sender.send_batch(ready, slots, generation=generation)
+    logs: list[AttemptLog] = []
+    for item in posted:
+        outcome, log = _settle(run, item)
+        outcomes.append(outcome)
+        logs.append(log)
+    outcomes.extend(_not_posted(run, unposted))
+    if any(isinstance(item.result, ThroughputLimitError) for item in posted):
+        await _push_schedule(run)
+    return outcomes, logs
+
+
+def _settle(run: _Run, item: Posted) -> tuple[Outcome, AttemptLog]:
+    if isinstance(item.result, SendResult):
+        return accepted(item.send, item.result, now=item.at)
+    return errored(
+        item.send,
+        item.result,
+        now=item.at,
+        max_attempts=run.settings.max_attempts,
+        rng=run.rng,
+    )
+
+
+def _not_posted(run: _Run, unposted: list[Send]) -> list[Outcome]:
+    if not unposted:
+        return []
+    if run.sender.stopped_by is not None:
+        return [unsent(send, kind="stopped", reason="batch stopped") for send in unposted]
+    retry_at = run.now_fn() + timedelta(seconds=ThroughputLimitError.wait_hint_seconds)
+    return [
+        unsent(send, kind="deferred", reason="throttled", retry_at=retry_at) for send in unposted
+    ]
+
+
+async def _reserve(run: _Run, count: int) -> Slots | None:
+    interval = run.settings.send_interval
+    if interval == 0:
+        return None
+    first_in, at = await asyncio.to_thread(_reserve_now, run, count * interval)
+    return Slots(start=at + first_in, interval=interval)
+
+
+def _reserve_now(run: _Run, span: float) -> tuple[float, float]:
+    with run.engine.begin() as connection:
+        first_in = store.reserve_slots(
+            connection, phone_number_id=run.sender.client.phone_number_id, span=span
+        )
+    # Read the local clock after the commit: any delay only moves our slots later.
+    return first_in, time.monotonic()
+
+
+async def _push_schedule(run: _Run) -> None:
+    await _db(
+        run.engine,
+        store.push_schedule,
+        phone_number_id=run.sender.client.phone_number_id,
+        pause=ThroughputLimitError.wait_hint_seconds,
+    )
+
+
+def _retrying(engine: Engine, work: Callable[..., T], **kwargs: Any) -> T:
+    """Run an idempotent statement, again after a dropped connection or a deadlock.
+
+    Used for the send-started mark and the outcome write: failing the write leaves the
+    batch's sends in doubt (never re-sent, but not known either), so it tries hard.
+    """
+    for attempt in range(1, WRITE_TRIES + 1):
+        try:
+            return _in_transaction(engine, work, **kwargs)
+        except OperationalError:
+            if attempt == WRITE_TRIES:
+                raise
+            time.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")

@@ -1,0 +1,83 @@
+"""``DispatchReport``: what a dispatch run did, by outcome, reason and Meta error code."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tripcast.dispatch.outcomes import Outcome
+
+KINDS = ("sent", "retry", "failed", "cancelled", "refused", "in_doubt", "stopped", "deferred")
+
+
+@dataclass
+class DispatchReport:
+    batches: int = 0
+    claimed: int = 0
+    attempts: int = 0  # POSTs made (one delivery log each)
+    expired_in_doubt: int = 0  # in-doubt sends failed as "outcome unknown" this run
+    by_outcome: Counter[tuple[str, str]] = field(default_factory=Counter)
+    stopped_by: str | None = None  # the account-wide error that stopped the run
+
+    def add_batch(self, outcomes: Iterable[Outcome], *, claimed: int, attempts: int) -> None:
+        self.batches += 1
+        self.claimed += claimed
+        self.attempts += attempts
+        self.by_outcome.update((outcome.kind, outcome.reason) for outcome in outcomes)
+
+    def merge(self, other: DispatchReport) -> DispatchReport:
+        self.batches += other.batches
+        self.claimed += other.claimed
+        self.attempts += other.attempts
+        self.expired_in_doubt += other.expired_in_doubt
+        self.by_outcome.update(other.by_outcome)
+        self.stopped_by = self.stopped_by or other.stopped_by
+        return self
+
+    def count(self, kind: str) -> int:
+        return sum(n for (outcome, _), n in self.by_outcome.items() if outcome == kind)
+
+    def counts(self) -> dict[str, int]:
+        """Messages per outcome kind, every kind present (zero or not)."""
+        return {kind: self.count(kind) for kind in KINDS}
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per (outcome, reason) with Meta's code when the reason is one.
+
+        Shaped for ``prefect.artifacts.create_table_artifact``.
+        """
+        rows = [
+            {
+                "outcome": kind,
+                "reason": reason,
+                "meta_code": int(reason) if reason.isdigit() else None,
+                "messages": n,
+            }
+            for (kind, reason), n in sorted(self.by_outcome.items())
+        ]
+        if self.expired_in_doubt:
+            rows.append(
+                {
+                    "outcome": "failed",
+                    "reason": "outcome unknown",
+                    "meta_code": None,
+                    "messages": self.expired_in_doubt,
+                }
+            )
+        return rows
+
+    def summary(self) -> str:
+        """One line for logs and the flow run's message."""
+        parts = [f"{n} {kind}" for kind, n in self.counts().items() if n]
+        if self.expired_in_doubt:
+            parts.append(f"{self.expired_in_doubt} failed as outcome unknown")
+        done = ", ".join(parts) or "nothing due"
+        line = (
+            f"dispatch: {self.claimed} claimed in {self.batches} batches, "
+            f"{self.attempts} sends: {done}"
+        )
+        if self.stopped_by:
+            line += f"; stopped: {self.stopped_by}"
+        return line

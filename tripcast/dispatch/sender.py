@@ -1,0 +1,105 @@
+"""Concurrent POSTs, each at or after its slot of the shared schedule.
+
+One launcher per batch walks the sends in slot order: it waits for the slot, then for
+room under the in-flight limit, then starts the POST. Launches are therefore never
+earlier than their slot nor out of order, so one batch can never burst; the in-flight
+limit only ever delays a launch. Every lane of a dispatcher shares one ``Sender``:
+one connection pool, one in-flight limit, one stop signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from tripcast.dispatch.plan import Send
+from tripcast.whatsapp.client import WhatsAppClient
+from tripcast.whatsapp.errors import NetworkError, ThroughputLimitError, WhatsAppError
+from tripcast.whatsapp.messages import SendResult
+
+
+@dataclass(frozen=True)
+class Slots:
+    """Send slots on the event loop's clock: ``start``, ``start + interval``, ..."""
+
+    start: float
+    interval: float
+
+    def at(self, index: int) -> float:
+        return self.start + index * self.interval
+
+
+@dataclass(frozen=True)
+class Posted:
+    send: Send
+    result: SendResult | BaseException
+    at: datetime
+
+
+async def sleep_until(moment: float) -> None:
+    delay = moment - asyncio.get_running_loop().time()
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
+class Sender:
+    def __init__(
+        self,
+        client: WhatsAppClient,
+        *,
+        max_in_flight: int,
+        now_fn: Callable[[], datetime],
+    ) -> None:
+        self.client = client
+        self.now_fn = now_fn
+        self._room = asyncio.Semaphore(max_in_flight)
+        # The account-wide error (190 ...) that stops every lane; None while sending.
+        self.stopped_by: WhatsAppError | None = None
+        # Bumped on each 130429: batches scheduled before it stop launching, because
+        # Meta says the number is over its throughput right now.
+        self.throttle_generation = 0
+
+    async def send_batch(
+        self, sends: Sequence[Send], slots: Slots | None, *, generation: int
+    ) -> tuple[list[Posted], list[Send]]:
+        """POST ``sends`` in order at their slots; returns what was posted and what not."""
+        tasks: list[asyncio.Task[Posted]] = []
+        for index, send in enumerate(sends):
+            if self._halted(generation):
+                break
+            if slots is not None:
+                await sleep_until(slots.at(index))
+            await self._room.acquire()
+            if self._halted(generation):
+                self._room.release()
+                break
+            tasks.append(asyncio.create_task(self._post(send)))
+        posted = list(await asyncio.gather(*tasks))
+        return posted, list(sends[len(tasks) :])
+
+    def _halted(self, generation: int) -> bool:
+        return self.stopped_by is not None or self.throttle_generation != generation
+
+    async def _post(self, send: Send) -> Posted:
+        try:
+            result: SendResult | BaseException = await self.client.send(
+                send.message, send.claimed.phone_number
+            )
+        except (WhatsAppError, ValueError) as error:  # ValueError: an invalid phone number
+            result = error
+            self._notice(error)
+        except Exception as error:
+            # Unforeseen: the request may have left, so it is treated like a dropped
+            # connection (in doubt), never as "not sent".
+            result = NetworkError(f"unexpected error: {error!r}", failure="disconnect")
+        finally:
+            self._room.release()
+        return Posted(send, result, self.now_fn())
+
+    def _notice(self, error: Exception) -> None:
+        if isinstance(error, WhatsAppError) and error.fatal and self.stopped_by is None:
+            self.stopped_by = error
+        if isinstance(error, ThroughputLimitError):
+            self.throttle_generation += 1

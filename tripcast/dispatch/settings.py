@@ -1,0 +1,71 @@
+"""Dispatch tuning: the shared rate, retries, leases and the in-doubt grace period."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+DEFAULT_MAX_ATTEMPTS = 5
+
+
+class RateSettings(Protocol):
+    """What ``DispatchSettings.from_settings`` reads (``tripcast.settings.Settings`` has it)."""
+
+    send_rate: float
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    """How one dispatcher behaves; every dispatcher sharing a phone number id shares the rate.
+
+    ``send_rate`` is ``TRIPCAST_SEND_RATE`` (None: no pacing at all, for benchmarks).
+    ``rate_margin`` is the share of the rate left unused so that scheduling jitter
+    (event-loop delays, network) never pushes one second over the limit.
+    """
+
+    send_rate: float | None = 80.0
+    rate_margin: float = 0.1
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    max_in_flight: int = 256
+    # A batch never holds more than this many seconds of the shared schedule, so that
+    # slow rates give small batches and a crash leaves few sends in doubt.
+    batch_seconds: float = 2.0
+    lease: timedelta = timedelta(minutes=5)
+    # How long an in-doubt send waits for its status webhook before it is failed as
+    # "outcome unknown"; longer than any lease, so a live (slow) worker is never overtaken.
+    in_doubt_grace: timedelta = timedelta(minutes=15)
+    lanes: int = 2
+
+    def __post_init__(self) -> None:
+        if self.send_rate is not None and self.send_rate <= 0:
+            raise ValueError("send_rate must be positive (or None for no pacing)")
+        if not 0 <= self.rate_margin < 1:
+            raise ValueError("rate_margin must be in [0, 1)")
+        if self.max_attempts < 1 or self.max_in_flight < 1 or self.lanes < 1:
+            raise ValueError("max_attempts, max_in_flight and lanes must be at least 1")
+        if self.in_doubt_grace < self.lease:
+            raise ValueError("in_doubt_grace must be at least the lease")
+
+    @classmethod
+    def from_settings(cls, settings: RateSettings, **overrides: object) -> DispatchSettings:
+        return cls(send_rate=settings.send_rate, **overrides)  # type: ignore[arg-type]
+
+    @property
+    def paced_rate(self) -> float | None:
+        """Sends per second actually scheduled: the limit less the safety margin."""
+        return None if self.send_rate is None else self.send_rate * (1 - self.rate_margin)
+
+    @property
+    def send_interval(self) -> float:
+        """Seconds between two consecutive slots of the shared schedule (0: unpaced)."""
+        rate = self.paced_rate
+        return 0.0 if rate is None else 1.0 / rate
+
+    def claim_limit(self, batch_size: int) -> int:
+        """How many messages one batch claims: ``batch_size``, less when the rate is slow."""
+        rate = self.paced_rate
+        if rate is None:
+            return batch_size
+        return max(1, min(batch_size, math.ceil(rate * self.batch_seconds)))

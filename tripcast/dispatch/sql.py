@@ -1,0 +1,254 @@
+"""Every statement dispatch runs, named and in one place.
+
+Conventions: a claimed message carries this worker's lease (``lease_owner``); every
+later write is guarded by it. ``send_started_at`` is set (and committed) before a
+message's POST; a pending row with ``send_started_at`` set is *in doubt* and is never
+claimed again, only reconciled from its status webhook or failed after a grace period.
+"""
+
+from __future__ import annotations
+
+# Due outbound messages, in two lazily evaluated parts that both walk the partial index
+# idx_whatsapp_messages_dispatch_due: rows inserted with only the seed's columns
+# (next_attempt_at NULL = due since inserted), then rows due by time, oldest first.
+# The second part only runs when the first leaves room in the batch. A btree cannot
+# give "NULLS FIRST" order in one ascending scan, hence the two parts.
+CLAIM_DUE_MESSAGES = """
+WITH unscheduled AS (
+  SELECT id FROM public.whatsapp_messages
+  WHERE status = 'pending' AND direction = 'outbound' AND next_attempt_at IS NULL
+    AND send_started_at IS NULL
+    AND (lease_expires_at IS NULL OR lease_expires_at < %(now)s)
+  LIMIT %(limit)s
+  FOR UPDATE SKIP LOCKED
+), scheduled AS (
+  SELECT id FROM public.whatsapp_messages
+  WHERE status = 'pending' AND direction = 'outbound' AND next_attempt_at <= %(now)s
+    AND send_started_at IS NULL
+    AND (lease_expires_at IS NULL OR lease_expires_at < %(now)s)
+  ORDER BY next_attempt_at
+  LIMIT %(limit)s
+  FOR UPDATE SKIP LOCKED
+), due AS (
+  (SELECT id FROM unscheduled) UNION ALL (SELECT id FROM scheduled)
+  LIMIT %(limit)s
+)
+UPDATE public.whatsapp_messages AS m
+SET lease_owner = %(owner)s, lease_expires_at = %(lease_until)s
+FROM due, public.whatsapp_accounts AS a
+WHERE m.id = due.id AND a.id = m.whatsapp_account_id
+RETURNING m.id, m.user_id, m.message_type, m.content, m.metadata,
+  coalesce(m.retry_count, 0) AS retry_count,
+  a.phone_number, a.opt_in_status, a.last_inbound_at,
+  (SELECT p.marketing FROM public.notification_preferences AS p
+   WHERE p.user_id = m.user_id) AS marketing
+"""
+
+# Batch updates lock their rows in id order first, as the webhook ingest does, so the
+# two never deadlock on a batch's messages.
+
+# Committed before the POSTs. Re-checks status and opt-in at the last moment, so a STOP
+# applied since the claim still stops the send; only the returned ids are sent.
+MARK_SEND_STARTED = """
+WITH locked AS (
+  SELECT id FROM public.whatsapp_messages
+  WHERE id = ANY(%(ids)s::uuid[]) ORDER BY id FOR UPDATE
+)
+UPDATE public.whatsapp_messages AS m
+SET send_started_at = %(now)s
+FROM locked
+WHERE m.id = locked.id AND m.lease_owner = %(owner)s AND m.status = 'pending'
+  AND EXISTS (SELECT FROM public.whatsapp_accounts AS a
+              WHERE a.id = m.whatsapp_account_id AND a.opt_in_status = 'opted_in')
+RETURNING m.id
+"""
+
+# One statement for the whole batch: the rows' new state and one delivery log per POST.
+# A row the status webhook already moved on (ingest matched it by callback data) keeps
+# its status and failure fields: the receipt knows better than a dropped connection,
+# and when we could only call the attempt in doubt (or retry it), the receipt's verdict
+# is logged for that attempt too. keep_started is false only for rows definitely not
+# accepted that go back to the queue. Logs are written only for rows updated here, so
+# re-running the statement after a lost commit (the lease is gone by then) writes
+# nothing twice.
+WRITE_OUTCOMES = """
+WITH attempts AS (
+  SELECT * FROM unnest(%(log_user_ids)s::uuid[], %(log_message_ids)s::uuid[],
+                       %(log_recipients)s::text[], %(log_statuses)s::text[],
+                       %(log_responses)s::jsonb[], %(log_errors)s::text[],
+                       %(log_attempts)s::int[], %(log_error_codes)s::int[],
+                       %(log_created_at)s::timestamptz[])
+    AS l(user_id, message_id, recipient, status, provider_response, error_message,
+         attempt, error_code, created_at)
+), locked AS (
+  SELECT id FROM public.whatsapp_messages
+  WHERE id = ANY(%(ids)s::uuid[]) ORDER BY id FOR UPDATE
+), written AS (
+  UPDATE public.whatsapp_messages AS m
+  SET status = CASE WHEN m.status = 'pending' THEN o.status ELSE m.status END,
+      external_id = coalesce(m.external_id, o.external_id),
+      sent_at = coalesce(m.sent_at, o.sent_at),
+      failed_at = CASE WHEN m.status = 'pending' THEN o.failed_at ELSE m.failed_at END,
+      failed_reason = CASE WHEN m.status = 'pending' THEN o.failed_reason
+                           ELSE m.failed_reason END,
+      error_code = CASE WHEN m.status = 'pending' THEN o.error_code ELSE m.error_code END,
+      retry_count = o.retry_count,
+      next_attempt_at = coalesce(o.next_attempt_at, m.next_attempt_at),
+      send_started_at = CASE WHEN o.keep_started THEN m.send_started_at END,
+      lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+  FROM unnest(%(ids)s::uuid[], %(statuses)s::text[], %(external_ids)s::text[],
+              %(sent_at)s::timestamptz[], %(failed_at)s::timestamptz[],
+              %(failed_reasons)s::text[], %(error_codes)s::int[], %(retry_counts)s::int[],
+              %(next_attempt_at)s::timestamptz[], %(keep_started)s::boolean[])
+    AS o(id, status, external_id, sent_at, failed_at, failed_reason, error_code,
+         retry_count, next_attempt_at, keep_started)
+  JOIN locked ON locked.id = o.id
+  WHERE m.id = o.id AND m.lease_owner = %(owner)s
+  RETURNING m.id, m.status, m.external_id, m.sent_at, m.failed_at, m.failed_reason,
+            m.error_code, o.status AS ours
+), logged AS (
+  INSERT INTO public.delivery_logs
+    (user_id, whatsapp_message_id, channel, recipient, status, provider_response,
+     error_message, attempt, error_code, created_at)
+  SELECT l.user_id, l.message_id, 'whatsapp', l.recipient, l.status, l.provider_response,
+         l.error_message, l.attempt, l.error_code, l.created_at
+  FROM attempts AS l JOIN written AS w ON w.id = l.message_id
+  UNION ALL
+  SELECT l.user_id, l.message_id, 'whatsapp', l.recipient,
+         CASE w.status WHEN 'read' THEN 'delivered' ELSE w.status END,
+         jsonb_build_object('source', 'status webhook', 'id', w.external_id,
+                            'status', w.status),
+         w.failed_reason, l.attempt, w.error_code,
+         coalesce(w.sent_at, w.failed_at, l.created_at)
+  FROM attempts AS l JOIN written AS w ON w.id = l.message_id
+  WHERE w.ours = 'pending' AND w.status <> 'pending'
+)
+SELECT id FROM written
+"""
+
+# GCRA without burst credit: a block of `span` seconds of send slots starts at the
+# schedule's end, or now if the schedule fell behind. The database clock is read once,
+# after the row lock, and the answer is relative to it ("first slot in N seconds"), so
+# workers on machines with skewed clocks still share one schedule.
+RESERVE_SLOTS = """
+INSERT INTO public.send_pacing AS p (phone_number_id, next_slot_at, updated_at)
+SELECT %(phone_number_id)s, c.now + make_interval(secs => %(span)s), c.now
+FROM (SELECT clock_timestamp() AS now) AS c
+ON CONFLICT (phone_number_id) DO UPDATE
+SET (next_slot_at, updated_at) = (
+  SELECT greatest(p.next_slot_at, c.now) + make_interval(secs => %(span)s), c.now
+  FROM (SELECT clock_timestamp() AS now) AS c
+)
+RETURNING greatest(extract(epoch FROM p.next_slot_at - p.updated_at)::float8 - %(span)s, 0)
+"""
+
+# After a 130429 nobody may send on this number for `pause` seconds: reservations made
+# from now on start after the pause.
+PUSH_SCHEDULE = """
+UPDATE public.send_pacing AS p
+SET (next_slot_at, updated_at) = (
+  SELECT greatest(p.next_slot_at, c.now + make_interval(secs => %(pause)s)), c.now
+  FROM (SELECT clock_timestamp() AS now) AS c
+)
+WHERE p.phone_number_id = %(phone_number_id)s
+"""
+
+# In-doubt sends whose worker is gone (lease expired) and whose status webhook never
+# came within the grace period: failed as "outcome unknown", never re-sent. The attempt
+# gets its delivery log here (a dead worker wrote none).
+EXPIRE_IN_DOUBT = """
+WITH expired AS (
+  SELECT id FROM public.whatsapp_messages
+  WHERE status = 'pending' AND direction = 'outbound'
+    AND send_started_at < %(cutoff)s
+    AND (lease_expires_at IS NULL OR lease_expires_at < %(now)s)
+  LIMIT %(limit)s
+  FOR UPDATE SKIP LOCKED
+), failed AS (
+  UPDATE public.whatsapp_messages AS m
+  SET status = 'failed', failed_at = %(now)s, failed_reason = %(reason)s, error_code = NULL,
+      lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+  FROM expired WHERE m.id = expired.id
+  RETURNING m.id, m.user_id, m.whatsapp_account_id, coalesce(m.retry_count, 0) + 1 AS attempt
+)
+INSERT INTO public.delivery_logs
+  (user_id, whatsapp_message_id, channel, recipient, status, error_message, attempt,
+   created_at)
+SELECT f.user_id, f.id, 'whatsapp', a.phone_number, 'failed', %(reason)s, f.attempt, %(now)s
+FROM failed AS f JOIN public.whatsapp_accounts AS a ON a.id = f.whatsapp_account_id
+RETURNING whatsapp_message_id
+"""
+
+# A status receipt for a message still pending here (its send was in doubt, or the
+# receipt overtook our own outcome write): adopt Meta's wamid and status. Rows that are
+# no longer pending belong to the ingest's ordinary receipt handling. The lease is left
+# alone. Who logs the receipt: a live dispatcher (lease held) logs its attempt itself;
+# once the dispatcher has written its in-doubt outcome (lease cleared) the receipt is
+# logged here, under the last attempt; a dead dispatcher's rows are logged by
+# RELEASE_ORPHANED_LEASES when its lease runs out.
+RECONCILE_PENDING = """
+WITH settled AS (
+  UPDATE public.whatsapp_messages AS m
+  SET status = r.status,
+      external_id = coalesce(m.external_id, r.wamid),
+      sent_at = CASE WHEN r.status <> 'failed' THEN coalesce(m.sent_at, r.at) END,
+      delivered_at = CASE WHEN r.status IN ('delivered', 'read')
+                          THEN coalesce(m.delivered_at, r.at) END,
+      read_at = CASE WHEN r.status = 'read' THEN coalesce(m.read_at, r.at) END,
+      failed_at = CASE WHEN r.status = 'failed' THEN r.at END,
+      failed_reason = CASE WHEN r.status = 'failed' THEN r.failed_reason END,
+      error_code = CASE WHEN r.status = 'failed' THEN r.error_code END,
+      updated_at = now()
+  FROM unnest(%(ids)s::uuid[], %(wamids)s::text[], %(statuses)s::text[],
+              %(at)s::timestamptz[], %(failed_reasons)s::text[], %(error_codes)s::int[])
+    AS r(id, wamid, status, at, failed_reason, error_code)
+  WHERE m.id = r.id AND m.status = 'pending' AND m.direction = 'outbound'
+    AND (m.external_id IS NULL OR m.external_id = r.wamid)
+  RETURNING m.id, m.user_id, m.whatsapp_account_id, m.lease_owner, m.retry_count,
+            r.wamid, r.status, r.at, r.failed_reason, r.error_code
+), logged AS (
+  INSERT INTO public.delivery_logs
+    (user_id, whatsapp_message_id, channel, recipient, status, provider_response,
+     error_message, attempt, error_code, created_at)
+  SELECT s.user_id, s.id, 'whatsapp', a.phone_number,
+         CASE s.status WHEN 'read' THEN 'delivered' ELSE s.status END,
+         jsonb_build_object('source', 'status webhook', 'id', s.wamid, 'status', s.status),
+         s.failed_reason,
+         coalesce((SELECT max(d.attempt) FROM public.delivery_logs AS d
+                   WHERE d.whatsapp_message_id = s.id), coalesce(s.retry_count, 0) + 1),
+         s.error_code, s.at
+  FROM settled AS s JOIN public.whatsapp_accounts AS a ON a.id = s.whatsapp_account_id
+  WHERE s.lease_owner IS NULL
+)
+SELECT id FROM settled
+"""
+
+# Rows a dead dispatcher still leases although the status webhook settled them: release
+# them and log the attempt the dispatcher never logged (it died before writing). Read
+# through idx_whatsapp_messages_dispatch_leased, which holds only leased rows.
+RELEASE_ORPHANED_LEASES = """
+WITH orphans AS (
+  SELECT id FROM public.whatsapp_messages
+  WHERE lease_owner IS NOT NULL AND lease_expires_at < %(now)s AND status <> 'pending'
+  LIMIT %(limit)s
+  FOR UPDATE SKIP LOCKED
+), released AS (
+  UPDATE public.whatsapp_messages AS m
+  SET lease_owner = NULL, lease_expires_at = NULL
+  FROM orphans WHERE m.id = orphans.id
+  RETURNING m.id, m.user_id, m.whatsapp_account_id, m.status, m.external_id,
+            m.send_started_at, coalesce(m.retry_count, 0) + 1 AS attempt, m.failed_reason,
+            m.error_code, coalesce(m.sent_at, m.failed_at, %(now)s) AS at
+)
+INSERT INTO public.delivery_logs
+  (user_id, whatsapp_message_id, channel, recipient, status, provider_response,
+   error_message, attempt, error_code, created_at)
+SELECT r.user_id, r.id, 'whatsapp', a.phone_number,
+       CASE WHEN r.status IN ('delivered', 'read') THEN 'delivered' ELSE r.status END,
+       jsonb_build_object('source', 'status webhook', 'id', r.external_id,
+                          'status', r.status, 'note', 'dispatcher stopped before logging'),
+       r.failed_reason, r.attempt, r.error_code, r.at
+FROM released AS r JOIN public.whatsapp_accounts AS a ON a.id = r.whatsapp_account_id
+WHERE r.send_started_at IS NOT NULL
+RETURNING whatsapp_message_id
+"""

@@ -1,0 +1,153 @@
+"""Dispatch's reads and writes: each a function over a connection, one statement each.
+
+Whole batches go in one statement (arrays through ``unnest``), never a round trip per
+message, and rows come back as plain tuples, never ORM objects.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Connection
+
+from tripcast.dispatch import sql
+from tripcast.dispatch.outcomes import AttemptLog, Outcome
+from tripcast.dispatch.plan import Claimed
+
+OUTCOME_UNKNOWN = (
+    "outcome unknown: the send may have reached WhatsApp, but no status receipt came "
+    "within {grace}; not re-sent"
+)
+
+
+def claim_batch(
+    connection: Connection, *, now: datetime, owner: str, lease: timedelta, limit: int
+) -> list[Claimed]:
+    """Lease up to ``limit`` due messages to ``owner``, with what sending them needs."""
+    rows = connection.exec_driver_sql(
+        sql.CLAIM_DUE_MESSAGES,
+        {"now": now, "limit": limit, "owner": owner, "lease_until": now + lease},
+    )
+    return [
+        Claimed(
+            id=row.id,
+            user_id=row.user_id,
+            message_type=row.message_type,
+            content=row.content,
+            # An application may store any JSON there; only an object can hold a template.
+            metadata=row.metadata if isinstance(row.metadata, dict) else {},
+            retry_count=row.retry_count,
+            phone_number=row.phone_number,
+            opt_in_status=row.opt_in_status,
+            last_inbound_at=row.last_inbound_at,
+            marketing=row.marketing,
+        )
+        for row in rows
+    ]
+
+
+def mark_send_started(
+    connection: Connection, ids: Sequence[uuid.UUID], *, now: datetime, owner: str
+) -> set[uuid.UUID]:
+    """Stamp the sends about to go out; returns those still pending and opted in."""
+    if not ids:
+        return set()
+    rows = connection.exec_driver_sql(
+        sql.MARK_SEND_STARTED, {"ids": list(ids), "now": now, "owner": owner}
+    )
+    return {row[0] for row in rows}
+
+
+def write_outcomes(
+    connection: Connection,
+    outcomes: Sequence[Outcome],
+    logs: Sequence[AttemptLog],
+    *,
+    owner: str,
+) -> set[uuid.UUID]:
+    """The batch's row updates and delivery logs in one statement; idempotent.
+
+    Returns the rows written (those still under ``owner``'s lease).
+    """
+    if not outcomes:
+        return set()
+    params = _outcome_params(outcomes, owner) | _log_params(logs)
+    return {row[0] for row in connection.exec_driver_sql(sql.WRITE_OUTCOMES, params)}
+
+
+def _outcome_params(outcomes: Sequence[Outcome], owner: str) -> dict[str, object]:
+    return {
+        "ids": [o.message_id for o in outcomes],
+        "statuses": [o.status for o in outcomes],
+        "external_ids": [o.external_id for o in outcomes],
+        "sent_at": [o.sent_at for o in outcomes],
+        "failed_at": [o.failed_at for o in outcomes],
+        "failed_reasons": [o.failed_reason for o in outcomes],
+        "error_codes": [o.error_code for o in outcomes],
+        "retry_counts": [o.retry_count for o in outcomes],
+        "next_attempt_at": [o.next_attempt_at for o in outcomes],
+        "keep_started": [o.keep_started for o in outcomes],
+        "owner": owner,
+    }
+
+
+def _log_params(logs: Sequence[AttemptLog]) -> dict[str, object]:
+    return {
+        "log_user_ids": [log.user_id for log in logs],
+        "log_message_ids": [log.message_id for log in logs],
+        "log_recipients": [log.recipient for log in logs],
+        "log_statuses": [log.status for log in logs],
+        "log_responses": [json.dumps(log.provider_response, default=str) for log in logs],
+        "log_errors": [log.error_message for log in logs],
+        "log_attempts": [log.attempt for log in logs],
+        "log_error_codes": [log.error_code for log in logs],
+        "log_created_at": [log.at for log in logs],
+    }
+
+
+def reserve_slots(connection: Connection, *, phone_number_id: str, span: float) -> float:
+    """Reserve ``span`` seconds of the shared schedule; seconds until its first slot."""
+    first_in = connection.exec_driver_sql(
+        sql.RESERVE_SLOTS, {"phone_number_id": phone_number_id, "span": span}
+    ).scalar_one()
+    return float(first_in)
+
+
+def push_schedule(connection: Connection, *, phone_number_id: str, pause: float) -> None:
+    connection.exec_driver_sql(
+        sql.PUSH_SCHEDULE, {"phone_number_id": phone_number_id, "pause": pause}
+    )
+
+
+def expire_in_doubt(
+    connection: Connection, *, now: datetime, grace: timedelta, limit: int = 1000
+) -> list[uuid.UUID]:
+    """Fail up to ``limit`` in-doubt sends older than ``grace`` as outcome unknown."""
+    rows = connection.exec_driver_sql(
+        sql.EXPIRE_IN_DOUBT,
+        {
+            "now": now,
+            "cutoff": now - grace,
+            "limit": limit,
+            "reason": OUTCOME_UNKNOWN.format(grace=_readable(grace)),
+        },
+    )
+    return [row[0] for row in rows]
+
+
+def release_orphaned_leases(
+    connection: Connection, *, now: datetime, limit: int = 1000
+) -> list[uuid.UUID]:
+    """Release dead dispatchers' settled rows, logging their attempts; returns those ids."""
+    rows = connection.exec_driver_sql(sql.RELEASE_ORPHANED_LEASES, {"now": now, "limit": limit})
+    return [row[0] for row in rows]
+
+
+def _readable(span: timedelta) -> str:
+    minutes, seconds = divmod(int(span.total_seconds()), 60)
+    if seconds or not minutes:
+        return f"{int(span.total_seconds())} s"
+    return f"{minutes} min"
