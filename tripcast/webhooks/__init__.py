@@ -2,6 +2,7 @@
 (receipts, inbound messages, STOP / START), and a live view of a traveller's messages.
 """
 
+from tripcast.webhooks.follow import follow
 from tripcast.webhooks.ingest import IngestPolicy, drain, ingest_once
 from tripcast.webhooks.receipts import RetryPolicy
 from tripcast.webhooks.receiver import create_app
@@ -13,17 +14,23 @@ from tripcast.webhooks.server import (
     run_receiver,
     running_receiver,
 )
+from tripcast.webhooks.watch import MessageEvent, format_event, watch, watch_events
 
 __all__ = [
     "BackgroundReceiver",
     "IngestPolicy",
     "IngestReport",
+    "MessageEvent",
     "ReceiverConfig",
     "RetryPolicy",
     "config_from_settings",
     "create_app",
     "drain",
+    "follow",
+    "format_event",
     "ingest_once",
     "run_receiver",
     "running_receiver",
+    "watch",
+    "watch_events",
 ]

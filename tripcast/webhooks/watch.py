@@ -1,0 +1,137 @@
+"""Following one traveller's messages live (``tripcast watch``).
+
+Every insert and update of ``whatsapp_messages`` is announced on
+``tripcast_whatsapp_messages`` by migration 0004's trigger (ids and state, never the
+text). ``watch_events`` LISTENs, keeps the user's events, and adds what a person
+watching wants to read: the masked phone number and a short content or failure reason,
+read from the table on a second connection. It stops after ``max_events``, after
+``timeout`` seconds, or when ``stop`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TextIO
+
+import psycopg
+from sqlalchemy.engine import Engine
+
+from tripcast.webhooks.store import psycopg_conninfo
+from tripcast.whatsapp.phone import mask_phone
+
+CHANNEL = "tripcast_whatsapp_messages"
+SHORT = 60
+DETAILS = """
+SELECT left(m.content, 200), m.failed_reason, a.phone_number
+FROM public.whatsapp_messages m JOIN public.whatsapp_accounts a ON a.id = m.whatsapp_account_id
+WHERE m.id = %s
+"""
+
+
+@dataclass(frozen=True)
+class MessageEvent:
+    op: str
+    message_id: str
+    direction: str
+    status: str
+    updated_at: datetime | None
+    phone: str | None  # masked
+    text: str | None  # short content, or the failure reason of a failed message
+
+
+def watch_events(
+    database: Engine | str,
+    *,
+    user_id: uuid.UUID | str,
+    max_events: int | None = None,
+    timeout: float | None = None,
+    stop: threading.Event | None = None,
+) -> Iterator[MessageEvent]:
+    """Yield ``user_id``'s message events as they happen."""
+    conninfo = _conninfo(database)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    wanted, seen = str(user_id), 0
+    with (
+        psycopg.connect(conninfo, autocommit=True) as listener,
+        psycopg.connect(conninfo, autocommit=True) as reader,
+    ):
+        listener.execute(f"LISTEN {CHANNEL}")
+        while not (stop is not None and stop.is_set()):
+            wait = 0.25 if deadline is None else min(0.25, deadline - time.monotonic())
+            if wait <= 0:
+                return
+            for notify in listener.notifies(timeout=wait):
+                payload = json.loads(notify.payload)
+                if payload.get("user_id") != wanted:
+                    continue
+                yield _event(payload, reader)
+                seen += 1
+                if max_events is not None and seen >= max_events:
+                    return
+
+
+def watch(
+    database: Engine | str,
+    *,
+    user_id: uuid.UUID | str,
+    out: TextIO | None = None,
+    max_events: int | None = None,
+    timeout: float | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """Print one line per event of ``user_id``'s messages; returns how many were printed."""
+    out = out or sys.stdout
+    printed = 0
+    for event in watch_events(
+        database, user_id=user_id, max_events=max_events, timeout=timeout, stop=stop
+    ):
+        print(format_event(event), file=out, flush=True)
+        printed += 1
+    return printed
+
+
+def format_event(event: MessageEvent) -> str:
+    """``2026-11-24 09:00:01  outbound  delivered  3519*****678  1a2b3c4d  "Your trip…"``"""
+    moment = event.updated_at.strftime("%Y-%m-%d %H:%M:%S") if event.updated_at else "-"
+    text = "" if event.text is None else json.dumps(_shorten(event.text), ensure_ascii=False)
+    fields = [moment, f"{event.direction:<8}", f"{event.status:<9}", event.phone or "-"]
+    return "  ".join([*fields, event.message_id[:8], text]).rstrip()
+
+
+def _event(payload: dict[str, Any], reader: psycopg.Connection) -> MessageEvent:
+    row = reader.execute(DETAILS, (payload["id"],)).fetchone()
+    content, failed_reason, phone = row if row is not None else (None, None, None)
+    status = str(payload.get("status"))
+    return MessageEvent(
+        op=str(payload.get("op")),
+        message_id=str(payload["id"]),
+        direction=str(payload.get("direction")),
+        status=status,
+        updated_at=_parse_time(payload.get("updated_at")),
+        phone=mask_phone(phone) if phone else None,
+        text=failed_reason if status == "failed" and failed_reason else content,
+    )
+
+
+def _shorten(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= SHORT else flat[: SHORT - 1] + "…"
+
+
+def _parse_time(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _conninfo(database: Engine | str) -> str:
+    url = database if isinstance(database, str) else database.url.render_as_string(False)
+    return psycopg_conninfo(url)
