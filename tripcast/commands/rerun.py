@@ -22,16 +22,16 @@ COLUMNS = ("outcome", "reason", "template", "count")
 def _rerun(args: argparse.Namespace) -> int:
     from tripcast.reruns.selection import Selection
 
-    # Built here first so bad filters fail in one line before Prefect starts.
-    Selection(
-        since=args.since,
-        until=args.until,
-        templates=args.template,
-        error_codes=args.error_code,
-        user_ids=args.user,
-        rule_ids=args.rule,
-        include_permanent=args.include_permanent,
-    )
+    filters: dict[str, Any] = {
+        "since": args.since,
+        "until": args.until,
+        "templates": args.template,
+        "error_codes": args.error_code,
+        "user_ids": args.user,
+        "rule_ids": args.rule,
+        "include_permanent": args.include_permanent,
+    }
+    Selection(**filters)  # bad filters fail here, in one line, before Prefect starts
     now = parse_now(args.now)
     migrated_engine()
     prepare_prefect_home()
@@ -41,13 +41,7 @@ def _rerun(args: argparse.Namespace) -> int:
 
     with tags("tripcast", "rerun", "cli"):
         state = rerun_failed(
-            since=args.since,
-            until=args.until,
-            templates=args.template,
-            error_codes=args.error_code,
-            user_ids=args.user,
-            rule_ids=args.rule,
-            include_permanent=args.include_permanent,
+            **filters,
             dry_run=args.dry_run,
             operator=args.operator,
             note=args.note,

@@ -90,39 +90,55 @@ def start_verification(
     """Send ``user_id`` a new code for ``phone`` (``now`` must be timezone-aware)."""
     _require_aware(now)
     digits, country = normalised_phone(phone, default_region=default_region)
-    code = codes.new_code()
-    expires_at = now + policy.code_ttl
     try:
         with engine.begin() as connection:
             account = _account_for(connection, user_id, phone=digits, country=country)
             if account.is_verified and account.phone_number == digits:
                 raise AlreadyVerified(f"phone number {mask_phone(digits)} is already verified")
             policy.check_resend(account.sends, now=now)
-            store.issue_code(
-                connection,
-                account,
-                phone=digits,
-                country=country,
-                code_hash=codes.hash_code(code),
-                expires_at=expires_at,
-                sends=[*policy.recent_sends(account.sends, now=now), now],
-            )
-            store.retire_code_messages(connection, account_id=account.id, reason=REPLACED, now=now)
-            message_id = store.queue_code_message(
-                connection,
-                user_id=user_id,
-                account_id=account.id,
-                code=code,
-                expires_at=expires_at,
-                now=now,
+            sent = _send_code(
+                connection, user_id, account, phone=digits, country=country, now=now, policy=policy
             )
     except sqlalchemy.exc.IntegrityError as error:
         refusal = _refusal_for(error, digits)
         if refusal is None:
             raise
         raise refusal from None
-    changed = account.phone_number != digits
-    return CodeSent(account.id, message_id, digits, expires_at, phone_changed=changed)
+    return sent
+
+
+def _send_code(
+    connection: Connection,
+    user_id: uuid.UUID,
+    account: store.Account,
+    *,
+    phone: str,
+    country: str,
+    now: datetime,
+    policy: VerificationPolicy,
+) -> CodeSent:
+    """Store a fresh code's hash on the account, retire older code messages, queue it."""
+    code, expires_at = codes.new_code(), now + policy.code_ttl
+    store.issue_code(
+        connection,
+        account,
+        phone=phone,
+        country=country,
+        code_hash=codes.hash_code(code),
+        expires_at=expires_at,
+        sends=[*policy.recent_sends(account.sends, now=now), now],
+    )
+    store.retire_code_messages(connection, account_id=account.id, reason=REPLACED, now=now)
+    message_id = store.queue_code_message(
+        connection,
+        user_id=user_id,
+        account_id=account.id,
+        code=code,
+        expires_at=expires_at,
+        now=now,
+    )
+    changed = account.phone_number != phone
+    return CodeSent(account.id, message_id, phone, expires_at, phone_changed=changed)
 
 
 def confirm_verification(
