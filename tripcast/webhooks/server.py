@@ -127,7 +127,10 @@ def running_receiver(
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto given explicitly: asyncio sets TCP_NODELAY on accepted connections only when
+    # the listening socket says IPPROTO_TCP; with proto 0 every answer waits ~40 ms for
+    # the peer's delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     # A restarted receiver takes its port back at once (no wait for TIME_WAIT).
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
