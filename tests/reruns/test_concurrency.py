@@ -20,8 +20,14 @@ def test_concurrent_reruns_queue_each_message_once(engine: Engine) -> None:
         failed = failed_message(
             connection, traveller(connection), failed_at=NOW - timedelta(hours=1)
         )
-    params = SELECTION.params(now=NOW) | {"now": NOW, "run_id": "first", "operator": None,
-                                          "note": None}  # fmt: skip
+    params = SELECTION.params(now=NOW) | {
+        "now": NOW,
+        "run_id": "first",
+        "operator": None,
+        "note": None,
+        "quiet_users": [],
+        "quiet_until": [],
+    }
     reports: list[RerunReport] = []
     with engine.connect() as first:
         first.begin()

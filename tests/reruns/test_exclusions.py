@@ -164,3 +164,28 @@ def test_sql_reasons_match_the_python_reference(engine: Engine, include_permanen
     assert {row["message_id"]: row["reason"] or None for row in rows} == expected
     assert None in expected.values() and len(set(expected.values())) >= 8
     assert json.dumps(rows)  # the preview is JSON for an artifact
+
+
+def test_quiet_hours_defer_a_rerun_and_never_exclude_it(engine: Engine) -> None:
+    night = datetime(2026, 5, 1, 1, 0, tzinfo=UTC)  # 02:00 in Lisbon (WEST, UTC+1)
+    with engine.begin() as connection:
+        sleeper, awake = traveller(connection), traveller(connection)
+        for who, tz in ((sleeper, "Europe/Lisbon"), (awake, "Asia/Tokyo")):
+            set_preferences(
+                connection,
+                user_id=who.user,
+                quiet_hours_enabled=True,
+                quiet_hours_start="22:00",
+                quiet_hours_end="07:00",
+                timezone=tz,
+            )
+        asleep = failed_message(connection, sleeper, failed_at=night - timedelta(hours=3))
+        daytime = failed_message(connection, awake, failed_at=night - timedelta(hours=3))
+    selection = Selection(since=night - timedelta(days=1))
+    dry = requeue_failed(engine, selection, now=night, dry_run=True)
+    assert sorted(c.outcome for c in dry.counts) == ["would_defer", "would_requeue"]
+    report = requeue_failed(engine, selection, now=night)
+    assert (report.requeued, report.excluded) == (2, {})
+    assert sorted(c.outcome for c in report.counts) == ["deferred", "requeued"]
+    assert message(engine, asleep)["next_attempt_at"] == datetime(2026, 5, 1, 6, 0, tzinfo=UTC)
+    assert message(engine, daytime)["next_attempt_at"] == night  # 10:00 in Tokyo

@@ -21,6 +21,9 @@ In order, the first reason that applies wins:
    (``rules.categories.gate``).
 5. ``metadata_not_an_object``: a row whose metadata is JSON but not an object cannot
    record its rerun history, so it is left for an operator to look at.
+
+Quiet hours never exclude: a re-queued message of a traveller inside their quiet hours
+now is due when the window ends (outcome ``deferred``), as the sweep defers its jobs.
 """
 
 from __future__ import annotations

@@ -18,13 +18,17 @@ from sqlalchemy.engine import Connection, Engine
 
 from tripcast.reruns import sql
 from tripcast.reruns.selection import Selection
+from tripcast.rules.errors import UnknownTimezone
+from tripcast.rules.quiet_hours import quiet_hours_end_for
 
 PREVIEW_LIMIT = 200
 
 
 @dataclass(frozen=True)
 class ReasonCount:
-    """Messages with one outcome (requeued / would_requeue / excluded) for one reason."""
+    """Messages with one outcome for one reason. Outcomes: ``requeued`` (due now),
+    ``deferred`` (re-queued, due when the traveller's quiet hours end), ``excluded``; a
+    dry run says ``would_requeue`` / ``would_defer``."""
 
     outcome: str
     reason: str  # the exclusion reason, or the failure being retried ("error 130429")
@@ -40,7 +44,7 @@ class RerunReport:
 
     @property
     def requeued(self) -> int:
-        """Messages re-queued (in a dry run: that would be)."""
+        """Messages re-queued, deferred ones included (in a dry run: that would be)."""
         return sum(c.count for c in self.counts if c.outcome != "excluded")
 
     @property
@@ -88,15 +92,39 @@ def requeue_failed(
         raise ValueError("now must be timezone-aware (e.g. 2026-05-01T09:00:00Z)")
     run_id = uuid.uuid4()
     params = selection.params(now=now)
-    if dry_run:
-        statement = sql.COUNT_CANDIDATES
-    else:
-        statement = sql.REQUEUE
-        params |= {"now": now, "run_id": str(run_id), "operator": operator, "note": note}
     with engine.begin() as connection:
-        rows = connection.exec_driver_sql(statement, params).all()
-    counts = tuple(ReasonCount(r.outcome, r.reason, r.template, r.n) for r in rows)
-    return RerunReport(run_id=run_id, dry_run=dry_run, counts=counts)
+        params |= quiet_hours_ends(connection, params, now=now)
+        if dry_run:
+            rows = connection.exec_driver_sql(sql.COUNT_CANDIDATES, params).all()
+        else:
+            params |= {"now": now, "run_id": str(run_id), "operator": operator, "note": note}
+            rows = connection.exec_driver_sql(sql.REQUEUE, params).all()
+    counts = sorted(
+        (ReasonCount(r.outcome, r.reason, r.template, r.n) for r in rows),
+        key=lambda c: (c.outcome == "excluded", -c.count, c.reason, c.template or ""),
+    )
+    return RerunReport(run_id=run_id, dry_run=dry_run, counts=tuple(counts))
+
+
+def quiet_hours_ends(
+    connection: Connection, params: dict[str, Any], *, now: datetime
+) -> dict[str, list[Any]]:
+    """When each candidate traveller inside their quiet hours may be messaged again.
+
+    One row per traveller with quiet hours on (not per message); the rule is the one the
+    sweep applies, an unknown timezone read as UTC as the sweep does.
+    """
+    users, ends = [], []
+    for row in connection.exec_driver_sql(sql.QUIET_HOURS, params).mappings():
+        preferences = dict(row)
+        try:
+            end = quiet_hours_end_for(now, preferences)
+        except UnknownTimezone:
+            end = quiet_hours_end_for(now, {**preferences, "timezone": "UTC"})
+        if end is not None:
+            users.append(row["user_id"])
+            ends.append(end)
+    return {"quiet_users": users, "quiet_until": ends}
 
 
 def preview(

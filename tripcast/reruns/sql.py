@@ -48,11 +48,32 @@ WHERE m.status = 'failed' AND m.direction = 'outbound'
         WHERE j.id = m.scheduled_job_id AND j.automation_rule_id = ANY(%(rule_ids)s::uuid[])))
 """
 
-COUNT_CANDIDATES = f"""
+# Travellers among the candidates whose quiet hours are on: Python computes when each
+# one's window ends (rules.quiet_hours, DST and all), fed back as ``quiet`` below.
+QUIET_HOURS = f"""
 WITH candidates AS ({CANDIDATES})
-SELECT CASE WHEN excluded IS NULL THEN 'would_requeue' ELSE 'excluded' END AS outcome,
-       coalesce(excluded, failure) AS reason, template, count(*) AS n
-FROM candidates GROUP BY 1, 2, 3 ORDER BY 1 DESC, 4 DESC, 2, 3
+SELECT p.user_id, p.quiet_hours_enabled, p.quiet_hours_start, p.quiet_hours_end, p.timezone
+FROM public.notification_preferences AS p
+WHERE p.quiet_hours_enabled
+  AND p.user_id IN (SELECT user_id FROM candidates WHERE excluded IS NULL)
+"""
+
+# Quiet hours defer a re-queued message to the end of the traveller's window; they never
+# exclude it.
+QUIET = """
+quiet AS (
+  SELECT * FROM unnest(%(quiet_users)s::uuid[], %(quiet_until)s::timestamptz[])
+    AS q(user_id, until)
+)
+"""
+
+COUNT_CANDIDATES = f"""
+WITH candidates AS ({CANDIDATES}), {QUIET}
+SELECT CASE WHEN c.excluded IS NOT NULL THEN 'excluded'
+            WHEN q.until IS NOT NULL THEN 'would_defer' ELSE 'would_requeue' END AS outcome,
+       coalesce(c.excluded, c.failure) AS reason, c.template, count(*) AS n
+FROM candidates AS c LEFT JOIN quiet AS q ON q.user_id = c.user_id
+GROUP BY 1, 2, 3
 """
 
 PREVIEW_CANDIDATES = f"""
@@ -66,17 +87,18 @@ LIMIT %(limit)s
 # status = 'failed' on each row it locks, so a concurrent rerun (or anything else that
 # moved the row on) makes it skip the row rather than queue it twice. Everything a
 # previous attempt left is reset, and kept in the rerun's metadata entry:
-# - status pending, due now; send_started_at / lease cleared (not in doubt, unclaimed);
+# - status pending, due now (or when the traveller's quiet hours end); send_started_at /
+#   lease cleared (not in doubt, unclaimed);
 # - failed_at, failed_reason, error_code cleared (a pending row has no failure);
 # - external_id, sent_at, delivered_at, read_at cleared: the new send gets its own
 #   wamid and timestamps, and dispatch keeps an existing external_id (coalesce);
 # - retry_count 0: the rerun gets dispatch's full retry budget. delivery_logs keep every
 #   earlier attempt; the rerun's attempts are numbered from 1 again, after ``at``.
 REQUEUE = f"""
-WITH candidates AS ({CANDIDATES}),
+WITH candidates AS ({CANDIDATES}), {QUIET},
 requeued AS (
   UPDATE public.whatsapp_messages AS m
-  SET status = 'pending', next_attempt_at = %(now)s,
+  SET status = 'pending', next_attempt_at = coalesce(q.until, %(now)s),
       send_started_at = NULL, lease_owner = NULL, lease_expires_at = NULL,
       failed_at = NULL, failed_reason = NULL, error_code = NULL,
       external_id = NULL, sent_at = NULL, delivered_at = NULL, read_at = NULL,
@@ -90,14 +112,15 @@ requeued AS (
             'failed_at', m.failed_at, 'failed_reason', m.failed_reason,
             'error_code', m.error_code, 'retry_count', m.retry_count,
             'external_id', m.external_id, 'sent_at', m.sent_at))))
-  FROM candidates AS c
+  FROM candidates AS c LEFT JOIN quiet AS q ON q.user_id = c.user_id
   WHERE m.id = c.id AND c.excluded IS NULL AND m.status = 'failed'
-  RETURNING m.id
+  RETURNING m.id, q.until IS NOT NULL AS deferred
 )
-SELECT CASE WHEN r.id IS NOT NULL THEN 'requeued' ELSE 'excluded' END AS outcome,
+SELECT CASE WHEN r.id IS NULL THEN 'excluded'
+            WHEN r.deferred THEN 'deferred' ELSE 'requeued' END AS outcome,
        CASE WHEN r.id IS NOT NULL THEN c.failure
             ELSE coalesce(c.excluded, 'changed_concurrently') END AS reason,
        c.template, count(*) AS n
 FROM candidates AS c LEFT JOIN requeued AS r ON r.id = c.id
-GROUP BY 1, 2, 3 ORDER BY 1 DESC, 4 DESC, 2, 3
+GROUP BY 1, 2, 3
 """
