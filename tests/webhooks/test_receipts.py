@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -40,6 +41,11 @@ def logs(engine: Engine) -> list[dict]:
     )
 
 
+def state(engine: Engine, message_id: uuid.UUID) -> tuple:
+    row = message_row(engine, message_id)
+    return tuple(row[k] for k in ("status", "sent_at", "delivered_at", "read_at", "failed_at"))
+
+
 def test_each_kind_of_status_applies(
     receiver: BackgroundReceiver, http: httpx.Client, engine: Engine
 ) -> None:
@@ -47,12 +53,8 @@ def test_each_kind_of_status_applies(
     with engine.begin() as connection:
         traveller = make_traveller(connection)
         ids = {name: make_outbound(connection, traveller, wamid=w) for name, w in wamids.items()}
-    failure = meta.status(
-        wamids["failed"],
-        "failed",
-        T0 + S,
-        errors=[meta.meta_error(131026, "Message undeliverable")],
-    )
+    undeliverable = [meta.meta_error(131026, "Message undeliverable")]
+    failure = meta.status(wamids["failed"], "failed", T0 + S, errors=undeliverable)
     deliver(
         http,
         receiver,
@@ -64,36 +66,22 @@ def test_each_kind_of_status_applies(
     )
     report = drain(engine)
     assert report.messages_updated == {"sent": 1, "delivered": 1, "read": 1, "failed": 1}
-    sent, delivered, read, failed = (message_row(engine, ids[n]) for n in wamids)
-    assert (sent["status"], sent["sent_at"], sent["delivered_at"]) == ("sent", T0, None)
-    assert (delivered["status"], delivered["delivered_at"]) == ("delivered", T0 + 2 * S)
-    assert (read["status"], read["delivered_at"], read["read_at"]) == (
-        "read",
-        T0 + 2 * S,
-        T0 + 3 * S,
-    )
-    assert (failed["status"], failed["failed_at"], failed["delivered_at"]) == (
-        "failed",
-        T0 + S,
-        None,
-    )
-    assert (failed["error_code"], failed["failed_reason"]) == (
-        131026,
-        "131026: Message undeliverable",
-    )
-    assert sorted((str(log["message"]), log["status"]) for log in logs(engine)) == sorted(
-        [
-            (str(ids["delivered"]), "delivered"),
-            (str(ids["read"]), "delivered"),
-            (str(ids["failed"]), "failed"),
-        ]
-    )
-    [failed_log] = [log for log in logs(engine) if log["status"] == "failed"]
+    assert state(engine, ids["sent"]) == ("sent", T0, None, None, None)
+    assert state(engine, ids["delivered"]) == ("delivered", T0 + 2 * S, T0 + 2 * S, None, None)
+    assert state(engine, ids["read"]) == ("read", T0 + 2 * S, T0 + 2 * S, T0 + 3 * S, None)
+    assert state(engine, ids["failed"]) == ("failed", None, None, None, T0 + S)
+    failed = message_row(engine, ids["failed"])
+    reason = "131026: Message undeliverable"
+    assert (failed["error_code"], failed["failed_reason"]) == (131026, reason)
+    written = {(log["message"], log["status"]): log for log in logs(engine)}
+    assert set(written) == {
+        (ids["delivered"], "delivered"),
+        (ids["read"], "delivered"),
+        (ids["failed"], "failed"),
+    }
+    failed_log = written[(ids["failed"], "failed")]
     assert failed_log["provider_response"] == failure  # the status object as Meta sent it
-    assert (failed_log["error_code"], failed_log["error_message"]) == (
-        131026,
-        "131026: Message undeliverable",
-    )
+    assert (failed_log["error_code"], failed_log["error_message"]) == (131026, reason)
 
 
 def test_read_without_delivered_fills_delivered_at(

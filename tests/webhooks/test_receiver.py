@@ -14,8 +14,9 @@ from sqlalchemy.engine import Engine
 from tests.webhooks import meta
 from tests.webhooks.builders import rows, scalar
 from tests.webhooks.conftest import APP_SECRET, VERIFY_TOKEN, post
+from tripcast.settings import ConfigError, Settings
 from tripcast.webhooks.ingest import drain
-from tripcast.webhooks.server import BackgroundReceiver
+from tripcast.webhooks.server import BackgroundReceiver, config_from_settings
 
 pytestmark = pytest.mark.integration
 
@@ -173,3 +174,21 @@ def test_logs_carry_no_secret_token_or_phone_number(
     assert "3519*****678" in ours  # the unknown sender is logged, masked
     for secret in (APP_SECRET, VERIFY_TOKEN, phone):
         assert secret not in ours
+
+
+def test_a_nul_character_is_stored_rather_than_refused(
+    receiver: BackgroundReceiver, http: httpx.Client, engine: Engine
+) -> None:
+    raw = meta.body(meta.payload(messages=[meta.text_message("351912345678", "a\u0000b", T0)]))
+    assert b"\\u0000" in raw  # jsonb cannot hold it as is
+    assert post(http, receiver.url, raw).status_code == 200
+    payload = scalar(engine, "SELECT payload FROM webhook_deliveries")
+    assert payload["entry"][0]["changes"][0]["value"]["messages"][0]["text"]["body"] == "a\ufffdb"
+
+
+@pytest.mark.parametrize("missing", ["whatsapp_app_secret", "whatsapp_verify_token"])
+def test_the_receiver_will_not_start_without_its_secrets(missing: str) -> None:
+    values = {"whatsapp_app_secret": "s", "whatsapp_verify_token": "v", missing: " "}
+    settings = Settings(database_url="postgresql://u@localhost/db", **values)
+    with pytest.raises(ConfigError, match=f"TRIPCAST_{missing.upper()} is not set"):
+        config_from_settings(settings)

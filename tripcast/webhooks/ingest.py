@@ -92,6 +92,8 @@ def ingest_once(
         claimed = [_Claimed(*row) for row in rows]
         backlog = claim_backlog(connection, now=now, limit=policy.backlog_batch)
         report = IngestReport(deliveries=len(claimed), backlog_retried=len(backlog))
+        if report.idle:
+            return report
         try:
             with connection.begin_nested():
                 _apply(connection, claimed, backlog, report, now=now, policy=policy)

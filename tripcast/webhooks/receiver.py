@@ -43,26 +43,30 @@ class _TooLarge(Exception):
     pass
 
 
-def create_app(
-    *, store: DeliveryStore, app_secret: str, verify_token: str, max_body: int = MAX_BODY
-) -> Starlette:
-    """The receiver; it owns ``store`` and closes it on shutdown."""
+class _Receiver:
+    def __init__(
+        self, *, store: DeliveryStore, app_secret: str, verify_token: str, max_body: int
+    ) -> None:
+        self.store = store
+        self.app_secret = app_secret
+        self.verify_token = verify_token
+        self.max_body = max_body
 
-    async def handshake(request: Request) -> Response:
-        status, text = answer_verification(request.query_params, verify_token=verify_token)
+    async def handshake(self, request: Request) -> Response:
+        status, text = answer_verification(request.query_params, verify_token=self.verify_token)
         if status != 200:
             log.warning("webhook verification refused")
         return PlainTextResponse(text, status_code=status)
 
-    async def receive(request: Request) -> Response:
+    async def receive(self, request: Request) -> Response:
         try:
-            raw = await _read_limited(request, max_body)
+            raw = await _read_limited(request, self.max_body)
         except _TooLarge:
-            return _refuse(413, f"body larger than {max_body} bytes")
+            return _refuse(413, f"body larger than {self.max_body} bytes")
         header = request.headers.get(SIGNATURE_HEADER)
         if not header:
             return _refuse(401, f"missing {SIGNATURE_HEADER} header")
-        if not verify_signature(app_secret, raw, header):
+        if not verify_signature(self.app_secret, raw, header):
             return _refuse(403, f"{SIGNATURE_HEADER} does not match the body")
         try:
             payload = parse_webhook(raw)
@@ -71,18 +75,27 @@ def create_app(
             return _refuse(400, str(error))
         digest = hashlib.sha256(raw).hexdigest()
         try:
-            new = await store.store(digest=digest, body=text, items=item_count(payload))
+            new = await self.store.store(digest=digest, body=text, items=item_count(payload))
         except StoreUnavailable as error:
             log.error("webhook delivery not stored, answered 503: %s", error)
             return JSONResponse({"error": "storage unavailable, deliver again later"}, 503)
         return JSONResponse({"status": "stored" if new else "duplicate"})
 
-    async def health(request: Request) -> Response:
+    async def health(self, request: Request) -> Response:
         try:
-            await store.ping()
+            await self.store.ping()
         except StoreUnavailable:
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
         return JSONResponse({"status": "ok", "database": "reachable"})
+
+
+def create_app(
+    *, store: DeliveryStore, app_secret: str, verify_token: str, max_body: int = MAX_BODY
+) -> Starlette:
+    """The receiver; it owns ``store`` and closes it on shutdown."""
+    receiver = _Receiver(
+        store=store, app_secret=app_secret, verify_token=verify_token, max_body=max_body
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -90,9 +103,9 @@ def create_app(
         await store.close()
 
     routes = [
-        Route(PATH, handshake, methods=["GET"]),
-        Route(PATH, receive, methods=["POST"]),
-        Route("/healthz", health, methods=["GET"]),
+        Route(PATH, receiver.handshake, methods=["GET"]),
+        Route(PATH, receiver.receive, methods=["POST"]),
+        Route("/healthz", receiver.health, methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 

@@ -17,7 +17,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from tripcast.models.engine import create_db_engine, sqlalchemy_url
-from tripcast.settings import Settings
+from tripcast.settings import ENV_PREFIX, ConfigError, Settings
 from tripcast.webhooks.receiver import PATH, create_app
 from tripcast.webhooks.store import DeliveryStore, psycopg_conninfo
 
@@ -34,13 +34,17 @@ class ReceiverConfig:
 
 def config_from_settings(settings: Settings) -> ReceiverConfig:
     """The receiver's settings; a missing secret fails with one line naming the variable."""
-    settings.require("whatsapp_app_secret", "whatsapp_verify_token")
-    assert settings.whatsapp_app_secret is not None
-    assert settings.whatsapp_verify_token is not None
+    secrets = {}
+    for name in ("whatsapp_app_secret", "whatsapp_verify_token"):
+        value = getattr(settings, name)
+        # An empty app secret would make every signature trivially forgeable.
+        if value is None or not value.get_secret_value().strip():
+            raise ConfigError(f"{ENV_PREFIX}{name.upper()} is not set (required here)")
+        secrets[name] = value.get_secret_value()
     return ReceiverConfig(
         database_url=sqlalchemy_url(settings),
-        app_secret=settings.whatsapp_app_secret.get_secret_value(),
-        verify_token=settings.whatsapp_verify_token.get_secret_value(),
+        app_secret=secrets["whatsapp_app_secret"],
+        verify_token=secrets["whatsapp_verify_token"],
     )
 
 
