@@ -26,9 +26,10 @@ from tripcast.dispatch import store
 from tripcast.dispatch.errors import DispatchStopped
 from tripcast.dispatch.outcomes import AttemptLog, Outcome, accepted, errored, refused, unsent
 from tripcast.dispatch.outcomes import describe as describe_error
+from tripcast.dispatch.pacing import Pacer
 from tripcast.dispatch.plan import Refuse, Send, plan_message
 from tripcast.dispatch.report import DispatchReport
-from tripcast.dispatch.sender import Posted, Sender, Slots, sleep_until
+from tripcast.dispatch.sender import Launched, Posted, Sender, sleep_until
 from tripcast.dispatch.settings import DispatchSettings
 from tripcast.whatsapp.client import WhatsAppClient
 from tripcast.whatsapp.errors import ThroughputLimitError
@@ -49,6 +50,7 @@ class _Run:
 
     engine: Engine
     sender: Sender
+    pacer: Pacer
     settings: DispatchSettings
     now_fn: Callable[[], datetime]
     owner: str
@@ -96,6 +98,7 @@ async def dispatch_pending(
     run = _Run(
         engine=engine,
         sender=sender,
+        pacer=Pacer(engine, sender, settings),
         settings=settings,
         now_fn=now_fn,
         owner=owner or f"dispatch-{uuid.uuid4().hex[:12]}",
@@ -197,11 +200,11 @@ async def dispatch_one_batch(run: _Run, *, batch_size: int) -> int:
 
 async def _send(run: _Run, sends: list[Send]) -> tuple[list[Outcome], list[AttemptLog]]:
     generation = run.sender.throttle_generation
-    slots = await _reserve(run, len(sends))
+    slots = await run.pacer.reserve(len(sends))
     if slots is not None:
-        # Mark only when sending is about to begin: a crash while waiting for the
-        # schedule then leaves nothing in doubt.
-        await sleep_until(slots.start)
+        # Mark just before the first slot: a crash while waiting for the schedule leaves
+        # nothing in doubt, and the mark's commit never makes the first send late.
+        await sleep_until(slots.start - run.settings.slot_lead)
     started = await asyncio.to_thread(
         _retrying,
         run.engine,
@@ -216,15 +219,13 @@ async def _send(run: _Run, sends: list[Send]) -> tuple[list[Outcome], list[Attem
         for send in sends
         if send.claimed.id not in started
     ]
-    posted, unposted = await run.sender.send_batch(ready, slots, generation=generation)
+    posted, launched = await run.pacer.send(ready, slots, generation=generation)
     logs: list[AttemptLog] = []
     for item in posted:
         outcome, log = _settle(run, item)
         outcomes.append(outcome)
         logs.append(log)
-    outcomes.extend(_not_posted(run, unposted))
-    if any(isinstance(item.result, ThroughputLimitError) for item in posted):
-        await _push_schedule(run)
+    outcomes.extend(_not_posted(run, launched))
     return outcomes, logs
 
 
@@ -240,41 +241,18 @@ def _settle(run: _Run, item: Posted) -> tuple[Outcome, AttemptLog]:
     )
 
 
-def _not_posted(run: _Run, unposted: list[Send]) -> list[Outcome]:
-    if not unposted:
-        return []
-    if run.sender.stopped_by is not None:
-        return [unsent(send, kind="stopped", reason="batch stopped") for send in unposted]
-    retry_at = run.now_fn() + timedelta(seconds=ThroughputLimitError.wait_hint_seconds)
+def _not_posted(run: _Run, launched: Launched) -> list[Outcome]:
+    """Sends never made: back to the queue with no attempt used (or stopped)."""
+    if launched.halted == "stopped":
+        return [unsent(send, kind="stopped", reason="batch stopped") for send in launched.unposted]
+    retry_at = None
+    if launched.halted == "throttled":
+        retry_at = run.now_fn() + timedelta(seconds=ThroughputLimitError.wait_hint_seconds)
+    reason = launched.halted or "not sent"
     return [
-        unsent(send, kind="deferred", reason="throttled", retry_at=retry_at) for send in unposted
+        unsent(send, kind="deferred", reason=reason, retry_at=retry_at)
+        for send in launched.unposted
     ]
-
-
-async def _reserve(run: _Run, count: int) -> Slots | None:
-    interval = run.settings.send_interval
-    if interval == 0:
-        return None
-    first_in, at = await asyncio.to_thread(_reserve_now, run, count * interval)
-    return Slots(start=at + first_in, interval=interval)
-
-
-def _reserve_now(run: _Run, span: float) -> tuple[float, float]:
-    with run.engine.begin() as connection:
-        first_in = store.reserve_slots(
-            connection, phone_number_id=run.sender.client.phone_number_id, span=span
-        )
-    # Read the local clock after the commit: any delay only moves our slots later.
-    return first_in, time.monotonic()
-
-
-async def _push_schedule(run: _Run) -> None:
-    await _db(
-        run.engine,
-        store.push_schedule,
-        phone_number_id=run.sender.client.phone_number_id,
-        pause=ThroughputLimitError.wait_hint_seconds,
-    )
 
 
 def _retrying(engine: Engine, work: Callable[..., T], **kwargs: Any) -> T:

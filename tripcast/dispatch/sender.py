@@ -10,6 +10,7 @@ one connection pool, one in-flight limit, one stop signal.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,15 @@ class Posted:
     at: datetime
 
 
+@dataclass(frozen=True)
+class Launched:
+    """What a batch launch did: POSTs made, sends not made, and why it stopped early."""
+
+    posted: list[Posted]
+    unposted: list[Send]
+    halted: str | None  # None, "stopped" (account refused), "throttled" (130429), "late"
+
+
 async def sleep_until(moment: float) -> None:
     delay = moment - asyncio.get_running_loop().time()
     if delay > 0:
@@ -62,25 +72,51 @@ class Sender:
         self.throttle_generation = 0
 
     async def send_batch(
-        self, sends: Sequence[Send], slots: Slots | None, *, generation: int
-    ) -> tuple[list[Posted], list[Send]]:
-        """POST ``sends`` in order at their slots; returns what was posted and what not."""
+        self,
+        sends: Sequence[Send],
+        slots: Slots | None,
+        *,
+        generation: int,
+        max_lateness: float = math.inf,
+    ) -> Launched:
+        """POST ``sends`` in order at their slots, stopping early when it must.
+
+        A launch more than ``max_lateness`` after its slot is not made: catching up would
+        crowd the sends of whoever holds the next slots, so the rest is handed back
+        (``halted = "late"``) for fresh slots.
+        """
         tasks: list[asyncio.Task[Posted]] = []
+        halted: str | None = None
         for index, send in enumerate(sends):
-            if self._halted(generation):
-                break
-            if slots is not None:
-                await sleep_until(slots.at(index))
-            await self._room.acquire()
-            if self._halted(generation):
-                self._room.release()
+            halted = await self._wait_turn(slots, index, generation, max_lateness)
+            if halted is not None:
                 break
             tasks.append(asyncio.create_task(self._post(send)))
         posted = list(await asyncio.gather(*tasks))
-        return posted, list(sends[len(tasks) :])
+        return Launched(posted, list(sends[len(tasks) :]), halted)
 
-    def _halted(self, generation: int) -> bool:
-        return self.stopped_by is not None or self.throttle_generation != generation
+    async def _wait_turn(
+        self, slots: Slots | None, index: int, generation: int, max_lateness: float
+    ) -> str | None:
+        """Wait for the slot, then for room in flight; why not to launch, if so."""
+        halted = self._halted(generation)
+        if halted is not None:
+            return halted
+        if slots is not None:
+            await sleep_until(slots.at(index))
+        await self._room.acquire()
+        halted = self._halted(generation)
+        if halted is None and slots is not None:
+            late = asyncio.get_running_loop().time() - slots.at(index)
+            halted = "late" if late > max_lateness else None
+        if halted is not None:
+            self._room.release()
+        return halted
+
+    def _halted(self, generation: int) -> str | None:
+        if self.stopped_by is not None:
+            return "stopped"
+        return "throttled" if self.throttle_generation != generation else None
 
     async def _post(self, send: Send) -> Posted:
         try:

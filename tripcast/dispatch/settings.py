@@ -32,6 +32,9 @@ class DispatchSettings:
     # A batch never holds more than this many seconds of the shared schedule, so that
     # slow rates give small batches and a crash leaves few sends in doubt.
     batch_seconds: float = 2.0
+    # Slots are reserved this far ahead at least, so the send-started mark commits
+    # before the first slot instead of making it late.
+    slot_lead: float = 0.15
     lease: timedelta = timedelta(minutes=5)
     # How long an in-doubt send waits for its status webhook before it is failed as
     # "outcome unknown"; longer than any lease, so a live (slow) worker is never overtaken.
@@ -54,14 +57,31 @@ class DispatchSettings:
 
     @property
     def paced_rate(self) -> float | None:
-        """Sends per second actually scheduled: the limit less the safety margin."""
-        return None if self.send_rate is None else self.send_rate * (1 - self.rate_margin)
+        """Sends per second actually scheduled: the limit less the safety margin.
+
+        A one-second window holds whole sends, so a limit of 80.5/s allows 80 of them.
+        """
+        if self.send_rate is None:
+            return None
+        per_window = math.floor(self.send_rate) if self.send_rate >= 1 else self.send_rate
+        return per_window * (1 - self.rate_margin)
 
     @property
     def send_interval(self) -> float:
         """Seconds between two consecutive slots of the shared schedule (0: unpaced)."""
         rate = self.paced_rate
         return 0.0 if rate is None else 1.0 / rate
+
+    @property
+    def max_lateness(self) -> float:
+        """How late after its slot a send may still start without risking the limit.
+
+        Slots ``1/r'`` apart, each send started at most ``D`` late, put at most
+        ``r' * (1 + D)`` sends in any one-second window; that stays within the limit
+        ``r' / (1 - margin)`` while ``D <= margin / (1 - margin)``. Half of that is
+        allowed here; the other half is left for the network and the far side's clock.
+        """
+        return self.rate_margin / (1 - self.rate_margin) / 2
 
     def claim_limit(self, batch_size: int) -> int:
         """How many messages one batch claims: ``batch_size``, less when the rate is slow."""

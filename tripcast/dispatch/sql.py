@@ -127,19 +127,21 @@ SELECT id FROM written
 """
 
 # GCRA without burst credit: a block of `span` seconds of send slots starts at the
-# schedule's end, or now if the schedule fell behind. The database clock is read once,
-# after the row lock, and the answer is relative to it ("first slot in N seconds"), so
-# workers on machines with skewed clocks still share one schedule.
+# schedule's end, or `lead` seconds from now if the schedule fell behind (slots left
+# unused are never handed out late). The database clock is read once, after the row
+# lock, and the answer is relative to it ("first slot in N seconds"), so workers on
+# machines with skewed clocks still share one schedule.
 RESERVE_SLOTS = """
 INSERT INTO public.send_pacing AS p (phone_number_id, next_slot_at, updated_at)
-SELECT %(phone_number_id)s, c.now + make_interval(secs => %(span)s), c.now
+SELECT %(phone_number_id)s, c.now + make_interval(secs => %(lead)s + %(span)s), c.now
 FROM (SELECT clock_timestamp() AS now) AS c
 ON CONFLICT (phone_number_id) DO UPDATE
 SET (next_slot_at, updated_at) = (
-  SELECT greatest(p.next_slot_at, c.now) + make_interval(secs => %(span)s), c.now
+  SELECT greatest(p.next_slot_at, c.now + make_interval(secs => %(lead)s))
+         + make_interval(secs => %(span)s), c.now
   FROM (SELECT clock_timestamp() AS now) AS c
 )
-RETURNING greatest(extract(epoch FROM p.next_slot_at - p.updated_at)::float8 - %(span)s, 0)
+RETURNING extract(epoch FROM p.next_slot_at - p.updated_at)::float8 - %(span)s
 """
 
 # After a 130429 nobody may send on this number for `pause` seconds: reservations made

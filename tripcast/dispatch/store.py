@@ -108,10 +108,13 @@ def _log_params(logs: Sequence[AttemptLog]) -> dict[str, object]:
     }
 
 
-def reserve_slots(connection: Connection, *, phone_number_id: str, span: float) -> float:
-    """Reserve ``span`` seconds of the shared schedule; seconds until its first slot."""
+def reserve_slots(
+    connection: Connection, *, phone_number_id: str, span: float, lead: float = 0.0
+) -> float:
+    """Reserve ``span`` seconds of the shared schedule, starting ``lead`` seconds from now
+    at the earliest; returns the seconds until its first slot."""
     first_in = connection.exec_driver_sql(
-        sql.RESERVE_SLOTS, {"phone_number_id": phone_number_id, "span": span}
+        sql.RESERVE_SLOTS, {"phone_number_id": phone_number_id, "span": span, "lead": lead}
     ).scalar_one()
     return float(first_in)
 

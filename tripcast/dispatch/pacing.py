@@ -1,0 +1,83 @@
+"""The shared schedule as a dispatcher uses it: reserve slots, send at them, pause.
+
+Slots come from ``send_pacing`` (GCRA, see ``sql.RESERVE_SLOTS``) and are turned into
+times on this process's monotonic clock. A batch whose launches fall too far behind
+its slots gives the rest up and reserves fresh ones, a few times at most; whatever is
+still unsent then goes back to the queue without using an attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sqlalchemy.engine import Engine
+
+from tripcast.dispatch import store
+from tripcast.dispatch.plan import Send
+from tripcast.dispatch.sender import Launched, Posted, Sender, Slots, sleep_until
+from tripcast.dispatch.settings import DispatchSettings
+from tripcast.whatsapp.errors import ThroughputLimitError
+
+RESERVATIONS_PER_BATCH = 3
+
+
+class Pacer:
+    def __init__(self, engine: Engine, sender: Sender, settings: DispatchSettings) -> None:
+        self.engine = engine
+        self.sender = sender
+        self.settings = settings
+
+    @property
+    def phone_number_id(self) -> str:
+        return self.sender.client.phone_number_id
+
+    async def reserve(self, count: int) -> Slots | None:
+        """Slots for ``count`` sends (None when unpaced); the first is ``slot_lead`` away
+        at least, time enough to mark the batch before it."""
+        interval = self.settings.send_interval
+        if interval == 0:
+            return None
+        first_in, at = await asyncio.to_thread(self._reserve_now, count * interval)
+        return Slots(start=at + first_in, interval=interval)
+
+    def _reserve_now(self, span: float) -> tuple[float, float]:
+        with self.engine.begin() as connection:
+            first_in = store.reserve_slots(
+                connection,
+                phone_number_id=self.phone_number_id,
+                span=span,
+                lead=self.settings.slot_lead,
+            )
+        # Read the local clock after the commit: any delay only moves our slots later.
+        return first_in, time.monotonic()
+
+    async def send(
+        self, sends: list[Send], slots: Slots | None, *, generation: int
+    ) -> tuple[list[Posted], Launched]:
+        """Send at ``slots``; when too late for them, at fresh ones. All POSTs made, and
+        how the last launch ended."""
+        posted: list[Posted] = []
+        for _ in range(RESERVATIONS_PER_BATCH):
+            launched = await self.sender.send_batch(
+                sends, slots, generation=generation, max_lateness=self.settings.max_lateness
+            )
+            posted.extend(launched.posted)
+            if launched.halted != "late":
+                break
+            sends = launched.unposted
+            slots = await self.reserve(len(sends))
+            if slots is not None:
+                await sleep_until(slots.start)
+        if any(isinstance(item.result, ThroughputLimitError) for item in posted):
+            await asyncio.to_thread(self._pause)
+        return posted, launched
+
+    def _pause(self) -> None:
+        """After a 130429 nobody sends on this number for Meta's wait hint."""
+        with self.engine.begin() as connection:
+            store.push_schedule(
+                connection,
+                phone_number_id=self.phone_number_id,
+                pause=ThroughputLimitError.wait_hint_seconds,
+            )
