@@ -30,13 +30,19 @@ def test_prefect_yaml_matches_the_catalog() -> None:
     for spec in DEPLOYMENTS:
         item = in_yaml[spec.entrypoint]
         assert item["name"] == spec.name
-        assert item["schedules"] == [{"cron": spec.cron, "timezone": TIMEZONE}]
         assert tuple(item["tags"]) == spec.tags  # type: ignore[arg-type]
         assert item["description"] == spec.description
-        assert item["concurrency_limit"] == {
-            "limit": spec.concurrency_limit,
-            "collision_strategy": "CANCEL_NEW",
-        }
+        if spec.cron is None:
+            assert "schedules" not in item
+        else:
+            assert item["schedules"] == [{"cron": spec.cron, "timezone": TIMEZONE}]
+        if spec.concurrency_limit is None:
+            assert "concurrency_limit" not in item
+        else:
+            assert item["concurrency_limit"] == {
+                "limit": spec.concurrency_limit,
+                "collision_strategy": "CANCEL_NEW",
+            }
 
 
 def test_every_entrypoint_is_a_flow() -> None:
@@ -63,21 +69,24 @@ def test_serve_registers_every_deployment_with_its_schedule(engine: Engine, tmp_
         stderr=subprocess.DEVNULL,
     )
 
-    async def registered() -> dict[str, tuple[str, bool]]:
+    async def registered() -> dict[str, tuple[str | None, bool]]:
         async with get_client() as client:
             deployments = await client.read_deployments()
             found = {}
             for deployment in deployments:
                 flow = await client.read_flow(deployment.flow_id)
-                cron = deployment.schedules[0].schedule.cron if deployment.schedules else ""
+                cron = deployment.schedules[0].schedule.cron if deployment.schedules else None
                 limit = deployment.global_concurrency_limit
                 found[f"{flow.name}/{deployment.name}"] = (cron, limit is not None)
             return found
 
     try:
-        expected = {f"{spec.flow_name}/{spec.name}": (spec.cron, True) for spec in DEPLOYMENTS}
+        expected = {
+            f"{spec.flow_name}/{spec.name}": (spec.cron, spec.concurrency_limit is not None)
+            for spec in DEPLOYMENTS
+        }
         deadline = time.monotonic() + 90
-        found: dict[str, tuple[str, bool]] = {}
+        found: dict[str, tuple[str | None, bool]] = {}
         while time.monotonic() < deadline:
             found = asyncio.run(registered())
             if set(expected) <= set(found):

@@ -38,6 +38,8 @@ class DeploymentSpec:
 
 
 AUTOMATIONS = "tripcast/flows/automations.py"
+RERUNS = "tripcast/flows/reruns.py"
+VERIFICATION = "tripcast/flows/verification.py"
 
 DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
     DeploymentSpec(
@@ -79,6 +81,30 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         description="Plan scheduled (cron) messages due in the next hour.",
         tags=("tripcast", "planning"),
         concurrency_limit=1,
+    ),
+    DeploymentSpec(
+        name="on-demand",
+        entrypoint=f"{RERUNS}:rerun_failed",
+        cron=None,
+        description=(
+            "Re-queue failed messages by time window, template, error code, user or rule "
+            "(dry_run previews)."
+        ),
+        tags=("tripcast", "rerun"),
+    ),
+    DeploymentSpec(
+        name="on-demand",
+        entrypoint=f"{VERIFICATION}:start_phone_verification",
+        cron=None,
+        description="Send a traveller a one-time code to verify their WhatsApp number.",
+        tags=("tripcast", "verification"),
+    ),
+    DeploymentSpec(
+        name="on-demand",
+        entrypoint=f"{VERIFICATION}:confirm_phone_verification",
+        cron=None,
+        description="Check a traveller's one-time code; verified numbers are opted in.",
+        tags=("tripcast", "verification"),
     ),
 )
 
