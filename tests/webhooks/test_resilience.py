@@ -63,6 +63,7 @@ class Meta:
         with httpx.Client(timeout=5, trust_env=False) as http:
             for raw in self.items[offset::step]:
                 self._deliver(http, raw)
+                time.sleep(0.01)  # a stream, not a burst: it is still flowing at the cut
 
     def _deliver(self, http: httpx.Client, raw: bytes) -> None:
         deadline = time.monotonic() + 30
@@ -82,7 +83,7 @@ class Meta:
 def test_restart_mid_stream_loses_no_acknowledged_delivery(
     receiver_config: ReceiverConfig, engine: Engine
 ) -> None:
-    items = bodies(80)
+    items = bodies(120)
     first = BackgroundReceiver(receiver_config).start()
     sender = Meta(first.url, items).start()
     while len(sender.acknowledged) < 20:
@@ -90,7 +91,9 @@ def test_restart_mid_stream_loses_no_acknowledged_delivery(
     first.stop()  # requests in flight finish; new ones are refused
     acknowledged_by_first = set(sender.acknowledged)
     assert stored_digests(engine) >= acknowledged_by_first
-    time.sleep(0.2)
+    deadline = time.monotonic() + 10
+    while sender.failures == 0 and time.monotonic() < deadline:
+        time.sleep(0.005)  # until Meta has seen the receiver down
     second = BackgroundReceiver(receiver_config, port=first.port).start()
     try:
         sender.join()
