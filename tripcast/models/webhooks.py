@@ -55,6 +55,12 @@ class WebhookDelivery(SQLModel, table=True):
             "received_at",
             postgresql_where=text("status = 'received'::text"),
         ),
+        # Pruning applied deliveries (ingest.prune_applied) without scanning the inbox.
+        Index(
+            "idx_webhook_deliveries_applied",
+            "processed_at",
+            postgresql_where=text("status = 'applied'::text"),
+        ),
     )
 
     id: uuid.UUID | None = uuid_pk()
@@ -86,6 +92,12 @@ class WebhookUnmatchedStatus(SQLModel, table=True):
         Index(
             "idx_webhook_unmatched_statuses_due",
             "next_attempt_at",
+            postgresql_where=text("state = 'waiting'::text"),
+        ),
+        # Recent receipts are checked against new sends on every batch (receipts.py).
+        Index(
+            "idx_webhook_unmatched_statuses_recent",
+            "first_seen_at",
             postgresql_where=text("state = 'waiting'::text"),
         ),
     )

@@ -188,17 +188,28 @@ UNION ALL SELECT 'retried_applied', count(*) FROM tc_receipts
 WHERE message_id IS NOT NULL AND backlog_id IS NOT NULL
 """
 
-# Kept receipts that are due, or whose wamid now exists (the send committed): the latter
-# need not wait out their backoff.
+# Kept receipts that are due, and recent ones whose wamid now exists (the send they
+# raced has committed: no need to wait out the backoff). Only recent ones are checked
+# that way, through their own index, so a large backlog of true orphans costs nothing.
 CLAIM_BACKLOG = """
-SELECT u.id, u.payload, u.delivery_id FROM public.webhook_unmatched_statuses u
+WITH candidates AS (
+  (SELECT id FROM public.webhook_unmatched_statuses
+   WHERE state = 'waiting' AND next_attempt_at <= %(now)s
+   ORDER BY next_attempt_at LIMIT %(limit)s)
+  UNION
+  (SELECT u.id FROM public.webhook_unmatched_statuses u
+   WHERE u.state = 'waiting' AND u.first_seen_at > %(now)s - %(recent)s
+     AND EXISTS (SELECT 1 FROM public.whatsapp_messages m WHERE m.external_id = u.wamid)
+   LIMIT %(limit)s)
+)
+SELECT u.id, u.payload, u.delivery_id
+FROM public.webhook_unmatched_statuses u JOIN candidates c ON c.id = u.id
 WHERE u.state = 'waiting'
-  AND (u.next_attempt_at <= %(now)s OR EXISTS (
-    SELECT 1 FROM public.whatsapp_messages m WHERE m.external_id = u.wamid))
 ORDER BY u.next_attempt_at
 LIMIT %(limit)s
 FOR UPDATE OF u SKIP LOCKED
 """
+RECENT = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -222,7 +233,8 @@ class ReceiptOutcome:
 
 
 def claim_backlog(connection: Connection, *, now: datetime, limit: int) -> list[dict[str, Any]]:
-    rows = connection.exec_driver_sql(CLAIM_BACKLOG, {"now": now, "limit": limit}).mappings()
+    params = {"now": now, "limit": limit, "recent": RECENT}
+    rows = connection.exec_driver_sql(CLAIM_BACKLOG, params).mappings()
     return [dict(row) for row in rows]
 
 

@@ -69,12 +69,16 @@ def _deliveries() -> None:
             name="webhook_deliveries_status_check",
         ),
     )
-    op.create_index(
-        "idx_webhook_deliveries_unapplied",
-        "webhook_deliveries",
-        ["received_at"],
-        postgresql_where=sa.text("status = 'received'::text"),
-    )
+    for name, column, status in (
+        ("unapplied", "received_at", "received"),
+        ("applied", "processed_at", "applied"),
+    ):
+        op.create_index(
+            f"idx_webhook_deliveries_{name}",
+            "webhook_deliveries",
+            [column],
+            postgresql_where=sa.text(f"status = '{status}'::text"),
+        )
 
 
 def _unmatched_statuses() -> None:
@@ -101,12 +105,13 @@ def _unmatched_statuses() -> None:
             name="webhook_unmatched_statuses_state_check",
         ),
     )
-    op.create_index(
-        "idx_webhook_unmatched_statuses_due",
-        "webhook_unmatched_statuses",
-        ["next_attempt_at"],
-        postgresql_where=sa.text("state = 'waiting'::text"),
-    )
+    for name, column in (("due", "next_attempt_at"), ("recent", "first_seen_at")):
+        op.create_index(
+            f"idx_webhook_unmatched_statuses_{name}",
+            "webhook_unmatched_statuses",
+            [column],
+            postgresql_where=sa.text("state = 'waiting'::text"),
+        )
 
 
 def _unknown_senders() -> None:
