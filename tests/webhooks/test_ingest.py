@@ -17,7 +17,7 @@ from tests.webhooks.builders import (
     scalar,
     store_delivery,
 )
-from tripcast.webhooks.ingest import IngestPolicy, IngestReport, drain, ingest_once
+from tripcast.webhooks.ingest import IngestPolicy, IngestReport, drain, ingest_once, prune_applied
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 S = timedelta(seconds=1)
@@ -127,3 +127,25 @@ def test_a_malformed_stored_payload_is_rejected_with_its_reason(engine: Engine) 
     assert found[fine] == ("applied", None)
     assert found[broken][0] == "rejected"
     assert "wrong shape at entry.0.changes" in found[broken][1]
+
+
+def test_pruning_removes_only_applied_deliveries_older_than_asked(engine: Engine) -> None:
+    with engine.begin() as connection:
+        ana = make_traveller(connection)
+        old, recent = said(connection, ana.phone, "old"), said(connection, ana.phone, "recent")
+        rejected = store_delivery(connection, {"object": "x"})
+        waiting = store_delivery(
+            connection, meta.payload(statuses=[meta.status("wamid.?", "sent", T0)])
+        )
+    drain(engine, now=T0)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE webhook_deliveries SET processed_at = %(t)s WHERE id = ANY(%(ids)s)",
+            {"t": T0 - timedelta(days=8), "ids": [old, rejected, waiting]},
+        )
+    assert prune_applied(engine, older_than=timedelta(days=7), now=T0, batch=1) == 2
+    left = {row["id"] for row in rows(engine, "SELECT id FROM webhook_deliveries")}
+    assert left == {recent, rejected}
+    # what the pruned delivery left for retry keeps its payload
+    assert scalar(engine, "SELECT count(*) FROM webhook_unmatched_statuses") == 1
+    assert scalar(engine, "SELECT count(*) FROM whatsapp_messages") == 2

@@ -3,7 +3,7 @@
 """
 
 from tripcast.webhooks.follow import follow
-from tripcast.webhooks.ingest import IngestPolicy, drain, ingest_once
+from tripcast.webhooks.ingest import IngestPolicy, drain, ingest_once, prune_applied
 from tripcast.webhooks.receipts import RetryPolicy
 from tripcast.webhooks.receiver import create_app
 from tripcast.webhooks.report import IngestReport
@@ -29,6 +29,7 @@ __all__ = [
     "follow",
     "format_event",
     "ingest_once",
+    "prune_applied",
     "run_receiver",
     "running_receiver",
     "watch",

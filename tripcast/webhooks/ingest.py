@@ -54,6 +54,13 @@ SET attempts = attempts + 1, last_error = %(error)s,
     next_attempt_at = %(now)s + least(%(cap)s, %(first_delay)s * power(2, attempts))
 WHERE id = %(id)s
 """
+PRUNE = """
+DELETE FROM public.webhook_deliveries WHERE id IN (
+  SELECT id FROM public.webhook_deliveries
+  WHERE status = 'applied' AND processed_at < %(cutoff)s
+  LIMIT %(batch)s
+)
+"""
 GIVE_UP_KEPT = """
 UPDATE public.webhook_unmatched_statuses
 SET state = 'given_up', given_up_at = %(now)s, reason = %(reason)s
@@ -121,6 +128,24 @@ def drain(
         if report.idle:
             break
     return total
+
+
+def prune_applied(
+    engine: Engine, *, older_than: timedelta, now: datetime | None = None, batch: int = 10_000
+) -> int:
+    """Delete applied deliveries processed before ``now - older_than``; how many went.
+
+    Rejected deliveries stay for review; what applying left behind (unmatched receipts,
+    unknown senders) keeps its own copy of the payload.
+    """
+    cutoff = (now or datetime.now(UTC)) - older_than
+    deleted = 0
+    while True:  # short transactions: the receiver keeps inserting meanwhile
+        with engine.begin() as connection:
+            count = connection.exec_driver_sql(PRUNE, {"cutoff": cutoff, "batch": batch}).rowcount
+        deleted += count
+        if count < batch:
+            return deleted
 
 
 def _apply(
