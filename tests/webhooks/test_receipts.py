@@ -243,31 +243,3 @@ def test_unmatched_receipt_backs_off_then_is_given_up_with_reason(engine: Engine
     assert row["reason"].startswith("gave up after 3 attempts")
     assert wamid in row["reason"] and "x-1" in row["reason"]
     assert drain(engine, now=now + timedelta(hours=30)).backlog_retried == 0  # for good
-
-
-def test_a_thousand_updates_in_one_post(
-    receiver: BackgroundReceiver, http: httpx.Client, engine: Engine
-) -> None:
-    with engine.begin() as connection:
-        traveller = make_traveller(connection)
-        wamids = [meta.new_wamid() for _ in range(250)]
-        ids = [make_outbound(connection, traveller, wamid=w) for w in wamids]
-    statuses = [
-        meta.status(w, name, T0 + step * S)
-        for w in wamids
-        for step, name in enumerate(("sent", "delivered", "read", "read"))
-    ]
-    assert len(statuses) == 1000
-    answer = post(http, receiver.url, meta.payload(statuses=statuses[::-1]))
-    assert answer.status_code == 200
-    report = drain(engine)
-    assert (report.receipts, report.receipts_matched, report.delivery_logs) == (1000, 1000, 250)
-    states = rows(
-        engine,
-        "SELECT status, sent_at, delivered_at, read_at, count(*) AS n FROM whatsapp_messages "
-        "WHERE id = ANY(%(ids)s) GROUP BY 1, 2, 3, 4",
-        ids=ids,
-    )
-    assert states == [
-        {"status": "read", "sent_at": T0, "delivered_at": T0 + S, "read_at": T0 + 2 * S, "n": 250}
-    ]
