@@ -199,7 +199,8 @@ WITH candidates AS (
   UNION
   (SELECT u.id FROM public.webhook_unmatched_statuses u
    WHERE u.state = 'waiting' AND u.first_seen_at > %(now)s - %(recent)s
-     AND EXISTS (SELECT 1 FROM public.whatsapp_messages m WHERE m.external_id = u.wamid)
+     AND EXISTS (SELECT 1 FROM public.whatsapp_messages m
+                 WHERE m.external_id = u.wamid AND m.direction = 'outbound')
    LIMIT %(limit)s)
 )
 SELECT u.id, u.payload, u.delivery_id
@@ -269,8 +270,8 @@ def _keep_unmatched(
         "cap": policy.cap,
         "give_up_after": policy.give_up_after,
     }
-    # Several statements in one round trip; psycopg runs them as one simple query only
-    # without parameters, so each is sent on its own here.
+    # One script to read, several statements to run: psycopg sends several statements in
+    # one call only without parameters, so each goes on its own here.
     statements = [part.strip() for part in KEEP_UNMATCHED.split(";\n") if part.strip()]
     for statement in statements[:-1]:
         connection.exec_driver_sql(statement, params)
