@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
+from tripcast.whatsapp.fake import FakeCloudApi, FakeCloudApiConfig, running_fake_cloud_api
 
 
 @pytest.fixture
@@ -32,3 +35,11 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def clock() -> Clock:
     return Clock(NOW)
+
+
+@pytest.fixture(scope="session")
+def fake_api() -> Iterator[FakeCloudApi]:
+    """The fake Cloud API in its own process, so that its clock and CPU are not shared
+    with the dispatchers under test; each test resets it to the config it needs."""
+    with running_fake_cloud_api(FakeCloudApiConfig(), in_subprocess=True) as fake:
+        yield fake

@@ -1,192 +1,25 @@
-"""Dispatch against the real local fake Cloud API over loopback, faults injected.
-
-The fake runs in its own process so that its clock and CPU are not shared with the
-dispatchers under test; its per-second histogram and accepted counts per callback data
-are the ground truth for "at the rate" and "never twice".
-"""
+"""Dispatch against the real local fake Cloud API over loopback: single cases."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from tests.dispatch.builders import TEMPLATE, make_traveller, message, queue_message
-from tests.dispatch.fleet import (
-    dispatcher_threads,
-    reconciling_webhook,
-    start_worker_process,
-    unsettled,
+from tests.dispatch.live import LIMIT, config, queue_for_new_travellers, rows
+from tripcast.dispatch import (
+    DispatchReport,
+    DispatchSettings,
+    DispatchStopped,
+    run_dispatch,
+    utc_now,
 )
-from tripcast.dispatch import DispatchSettings, DispatchStopped, run_dispatch, utc_now
-from tripcast.whatsapp.fake import FakeCloudApi, FakeCloudApiConfig, running_fake_cloud_api
+from tripcast.whatsapp.fake import FakeCloudApi
 
 pytestmark = pytest.mark.integration
-
-LIMIT = 20  # TRIPCAST_SEND_RATE for these tests
-
-
-@pytest.fixture(scope="module")
-def fake_api() -> Iterator[FakeCloudApi]:
-    with running_fake_cloud_api(FakeCloudApiConfig(), in_subprocess=True) as fake:
-        yield fake
-
-
-def config(**changes: Any) -> FakeCloudApiConfig:
-    base: dict[str, Any] = {
-        # Meta's own limiter would refuse (and so hide) any excess: measure ours instead.
-        "throughput_per_second": None,
-        "hang_seconds": 1.0,
-        "webhook_flush_seconds": 0.02,
-        "webhook_retry_seconds": 0.1,
-    }
-    return FakeCloudApiConfig.model_validate(base | changes)
-
-
-def queue_for_new_travellers(
-    engine: Engine, count: int, *, last_inbound_at: datetime | None, every_template: int = 0
-) -> list[Any]:
-    ids = []
-    with engine.begin() as connection:
-        for index in range(count):
-            who = make_traveller(connection, last_inbound_at=last_inbound_at)
-            as_template = every_template and index % every_template == 0
-            ids.append(
-                queue_message(
-                    connection,
-                    who,
-                    message_type="template" if as_template else "text",
-                    metadata={"template": TEMPLATE},
-                )
-            )
-    return ids
-
-
-def rows(engine: Engine, query: str, **params: Any) -> list[dict[str, Any]]:
-    with engine.connect() as connection:
-        return [dict(row) for row in connection.exec_driver_sql(query, params).mappings()]
-
-
-def wait_for(engine: Engine, query: str, *, timeout: float, **params: Any) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with engine.connect() as connection:
-            found = int(connection.exec_driver_sql(query, params).scalar_one())
-        if found:
-            return found
-        time.sleep(0.01)
-    raise TimeoutError(f"nothing matched within {timeout}s: {query}")
-
-
-FLEET = DispatchSettings(send_rate=LIMIT, batch_seconds=1.0, lease=timedelta(seconds=10))
-IN_FLIGHT = (
-    "SELECT count(*) FROM whatsapp_messages WHERE lease_owner = %(owner)s "
-    "AND send_started_at IS NOT NULL"
-)
-
-
-def test_a_fleet_with_faults_and_a_killed_worker_sends_each_message_once_at_the_rate(
-    engine: Engine, fake_api: FakeCloudApi
-) -> None:
-    count = 160
-    ids = queue_for_new_travellers(
-        engine, count, last_inbound_at=utc_now() - timedelta(hours=1), every_template=4
-    )
-    with reconciling_webhook(engine) as webhook_url:
-        fake_api.reset(
-            config(
-                enforce_service_window=False,
-                fault_seed=11,
-                server_error_rate=0.05,
-                timeout_rate=0.03,
-                disconnect_rate=0.03,
-                accept_then_disconnect_rate=0.04,
-                webhook_url=webhook_url,
-                webhook_statuses=["sent"],
-            )
-        )
-        doomed = start_worker_process(
-            engine,
-            fake_api,
-            {"send_rate": LIMIT, "batch_seconds": 1.0, "lease_seconds": 3},
-            owner="doomed",
-        )
-        wait_for(engine, IN_FLIGHT, owner="doomed", timeout=30)
-        with dispatcher_threads(engine, fake_api, FLEET, count=3, timeout=50) as reports:
-            time.sleep(0.4)  # mid-batch: some of its sends answered, some not yet made
-            doomed.kill()
-            assert doomed.wait() == -9
-            doomed_attempts = wait_for(engine, IN_FLIGHT, owner="doomed", timeout=1)
-        assert unsettled(engine) == 0, "the three dispatchers did not finish in time"
-        fake_api.wait_for_webhooks()
-        # An hour later: leases and the in-doubt grace have run out everywhere.
-        final = run_dispatch(
-            engine,
-            client_factory=lambda: fake_api.client(timeout=0.5),
-            settings=FLEET,
-            now_fn=lambda: utc_now() + timedelta(hours=1),
-        )
-
-    state = fake_api.state()
-    assert all(
-        state["faults"].get(fault, 0) > 0 for fault in ("server_error", "timeout", "disconnect")
-    ), state["faults"]
-    assert "130429" not in state["refusals"] and "131056" not in state["refusals"]
-    assert sum(report.attempts for report in reports) > 0
-
-    # Never twice, never lost: sent exactly when the fake accepted it, once.
-    assert fake_api.duplicates() == {}
-    accepted = {item["callback_data"] for item in fake_api.accepted()}
-    messages = rows(engine, "SELECT * FROM whatsapp_messages")
-    assert {row["id"] for row in messages} == set(ids)
-    assert {str(row["id"]) for row in messages if row["status"] == "sent"} == accepted
-    failed = [row for row in messages if row["status"] == "failed"]
-    assert len(accepted) + len(failed) == count
-    assert all(
-        row["failed_reason"].startswith("outcome unknown")
-        or "gave up after 5 attempts" in row["failed_reason"]
-        for row in failed
-    ), {row["failed_reason"] for row in failed}
-    assert final.expired_in_doubt == sum(
-        row["failed_reason"].startswith("outcome unknown") for row in failed
-    )
-    assert all(row["lease_owner"] is None for row in messages)
-
-    # The rate, summed over four dispatchers in two processes, in every one-second window.
-    histogram = fake_api.histogram()
-    assert max(n for _, n in histogram["per_second"]) <= LIMIT
-    assert histogram["max_in_1s"] <= LIMIT
-    assert histogram["max_in_1s"] >= 0.75 * LIMIT  # the fleet did push against the limit
-
-    # Every POST has its delivery log: attempts 1..k per message, and as many (message,
-    # attempt) pairs as the fake saw requests, plus the killed worker's marked-but-unsent.
-    logs = rows(
-        engine,
-        "SELECT whatsapp_message_id AS id, array_agg(DISTINCT attempt ORDER BY attempt) AS "
-        "attempts FROM delivery_logs GROUP BY whatsapp_message_id",
-    )
-    assert all(row["attempts"] == list(range(1, len(row["attempts"]) + 1)) for row in logs)
-    pairs = sum(len(row["attempts"]) for row in logs)
-    assert state["requests"] <= pairs <= state["requests"] + doomed_attempts
-    logged_sent = rows(
-        engine,
-        "SELECT DISTINCT whatsapp_message_id AS id FROM delivery_logs WHERE status = 'sent'",
-    )
-    assert {str(row["id"]) for row in logged_sent} == accepted
-    # Accepted, then the connection dropped: in doubt, settled by its status webhook.
-    settled_by_webhook = rows(
-        engine,
-        "SELECT DISTINCT d.whatsapp_message_id FROM delivery_logs AS d "
-        "JOIN delivery_logs AS s ON s.whatsapp_message_id = d.whatsapp_message_id "
-        "AND s.attempt = d.attempt AND s.status = 'sent' "
-        "AND s.provider_response ->> 'source' = 'status webhook' "
-        "WHERE d.provider_response ->> 'in_doubt' = 'true'",
-    )
-    assert settled_by_webhook
 
 
 def test_the_window_decides_text_or_template_and_metas_verdict_is_kept(
@@ -271,6 +104,15 @@ def test_a_rejected_token_stops_dispatch_with_nothing_sent_or_in_doubt(
     }
 
 
+def one_at_a_time(engine: Engine, fake: FakeCloudApi, **options: Any) -> DispatchReport:
+    return run_dispatch(
+        engine,
+        client_factory=lambda: fake.client(timeout=2.0),
+        settings=DispatchSettings(send_rate=LIMIT, lanes=1, max_in_flight=1),
+        **options,
+    )
+
+
 def test_the_webhook_ingest_settles_a_send_accepted_then_dropped(
     engine: Engine, fake_api: FakeCloudApi
 ) -> None:
@@ -291,16 +133,7 @@ def test_the_webhook_ingest_settles_a_send_accepted_then_dropped(
         )
         dropped, *others = queue_for_new_travellers(engine, 3, last_inbound_at=utc_now())
         fake_api.script_faults("accept_then_disconnect")  # the first POST: `dropped`'s
-
-        def dispatch(**options: Any) -> Any:
-            return run_dispatch(
-                engine,
-                client_factory=lambda: fake_api.client(timeout=2.0),
-                settings=DispatchSettings(send_rate=LIMIT, lanes=1, max_in_flight=1),
-                **options,
-            )
-
-        first = dispatch()
+        first = one_at_a_time(engine, fake_api)
         assert first.by_outcome[("in_doubt", "network")] == 1
         assert message(engine, dropped)["status"] == "pending"
         fake_api.wait_for_webhooks()
@@ -309,7 +142,7 @@ def test_the_webhook_ingest_settles_a_send_accepted_then_dropped(
     (accepted,) = fake_api.accepted(callback_data=str(dropped))
     row = message(engine, dropped)
     assert (row["status"], row["external_id"]) == ("delivered", accepted["wamid"])
-    later = dispatch(now_fn=lambda: utc_now() + timedelta(hours=1))
+    later = one_at_a_time(engine, fake_api, now_fn=lambda: utc_now() + timedelta(hours=1))
     assert (later.claimed, later.expired_in_doubt) == (0, 0)
     assert fake_api.duplicates() == {}
     assert {message(engine, other)["status"] for other in others} == {"delivered"}

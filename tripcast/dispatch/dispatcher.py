@@ -106,14 +106,7 @@ async def dispatch_pending(
         batches_left=max_batches,
     )
     run.report.expired_in_doubt = await asyncio.to_thread(expire_all_in_doubt, run)
-    lanes = [asyncio.create_task(_lane(run, batch_size)) for _ in range(settings.lanes)]
-    try:
-        await asyncio.gather(*lanes)
-    except BaseException:
-        for lane in lanes:
-            lane.cancel()
-        await asyncio.gather(*lanes, return_exceptions=True)
-        raise
+    await _run_lanes(run, batch_size)
     if sender.stopped_by is not None:
         run.report.stopped_by = describe_error(sender.stopped_by)
         left = run.report.count("stopped") + run.report.count("deferred")
@@ -161,6 +154,19 @@ def expire_all_in_doubt(run: _Run) -> int:
         total += len(expired)
         if len(expired) < EXPIRE_CHUNK and len(released) < EXPIRE_CHUNK:
             return total
+
+
+async def _run_lanes(run: _Run, batch_size: int) -> None:
+    """Run the lanes together; if one fails, cancel the others (their sends in flight
+    stay in doubt, never re-sent) and raise its error."""
+    lanes = [asyncio.create_task(_lane(run, batch_size)) for _ in range(run.settings.lanes)]
+    try:
+        await asyncio.gather(*lanes)
+    except BaseException:
+        for lane in lanes:
+            lane.cancel()
+        await asyncio.gather(*lanes, return_exceptions=True)
+        raise
 
 
 async def _lane(run: _Run, batch_size: int) -> None:
