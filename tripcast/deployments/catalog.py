@@ -38,6 +38,7 @@ class DeploymentSpec:
 
 
 AUTOMATIONS = "tripcast/flows/automations.py"
+INGEST = "tripcast/flows/ingest.py"
 RERUNS = "tripcast/flows/reruns.py"
 VERIFICATION = "tripcast/flows/verification.py"
 
@@ -80,6 +81,16 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         cron="*/10 * * * *",
         description="Plan scheduled (cron) messages due in the next hour.",
         tags=("tripcast", "planning"),
+        concurrency_limit=1,
+    ),
+    DeploymentSpec(
+        name="every-minute",
+        entrypoint=f"{INGEST}:webhook_ingest",
+        cron="* * * * *",
+        description=(
+            "Backstop of the receiver's immediate ingest: apply every stored webhook delivery."
+        ),
+        tags=("tripcast", "webhooks"),
         concurrency_limit=1,
     ),
     DeploymentSpec(

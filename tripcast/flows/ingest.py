@@ -1,0 +1,48 @@
+"""The webhook ingest flow: apply every stored delivery, batch after batch."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from prefect import flow
+
+from tripcast.flows.timing import run_name
+from tripcast.tasks.automations import publish_summary
+from tripcast.webhooks.tasks import apply_webhook_batch
+
+COUNTED = (
+    "deliveries",
+    "rejected",
+    "failed",
+    "receipts_matched",
+    "receipts_unmatched",
+    "receipts_given_up",
+    "delivery_logs",
+    "inbound_stored",
+    "unknown_senders",
+    "opted_out",
+    "opted_in",
+    "cancelled_messages",
+    "cancelled_jobs",
+)
+
+
+@flow(name="webhook-ingest", flow_run_name=run_name("webhook-ingest"))
+def webhook_ingest(batch_size: int = 100, max_batches: int = 1000) -> dict[str, int]:
+    """Drain the webhook inbox: statuses, inbound replies, STOP / START."""
+    totals: Counter[str] = Counter()
+    for _ in range(max_batches):
+        report = apply_webhook_batch(batch_size=batch_size)
+        totals.update({key: int(report.get(key) or 0) for key in COUNTED})
+        for status, count in (report.get("messages_updated") or {}).items():
+            totals[f"messages_{status}"] += int(count)
+        if report["idle"]:
+            break
+    rows: list[dict[str, Any]] = [{"counted": key, "count": totals[key]} for key in sorted(totals)]
+    publish_summary(
+        key="webhook-ingest-summary",
+        rows=rows,
+        description="Webhook deliveries applied in this run",
+    )
+    return dict(totals)
