@@ -229,3 +229,28 @@ async def test_expired_token_stops_the_batch_and_leaves_the_rest_pending(
     accept_all(httpx_mock)  # the token was renewed
     report = await dispatch(engine, clock, one_at_a_time)
     assert report.counts()["sent"] == 5
+
+
+async def test_an_account_call_limit_pauses_every_dispatcher_for_its_wait_hint(
+    engine: Engine, clock: Clock, httpx_mock: HTTPXMock
+) -> None:
+    refuse(httpx_mock, 80007, "(#80007) Rate limit issues")
+    accept_all(httpx_mock)
+    who = traveller(engine)
+    first, *rest = (queued(engine, who) for _ in range(4))
+
+    report = await dispatch(engine, clock, DispatchSettings(send_rate=20, lanes=1))
+
+    assert len(httpx_mock.get_requests()) == 1  # the rest of the batch was not sent
+    assert report.by_outcome[("retry", "80007")] == 1
+    assert report.by_outcome[("deferred", "throttled")] == 3
+    assert message(engine, first)["next_attempt_at"] >= NOW + timedelta(seconds=60)
+    for message_id in rest:
+        row = message(engine, message_id)
+        assert (row["next_attempt_at"], row["retry_count"]) == (NOW + timedelta(seconds=60), 0)
+        assert logs_of(engine, message_id) == []
+    with engine.connect() as connection:
+        paused = connection.exec_driver_sql(
+            "SELECT next_slot_at - updated_at FROM send_pacing"
+        ).scalar_one()
+    assert paused >= timedelta(seconds=60)

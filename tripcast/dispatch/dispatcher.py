@@ -32,7 +32,6 @@ from tripcast.dispatch.report import DispatchReport
 from tripcast.dispatch.sender import Launched, Posted, Sender, sleep_until
 from tripcast.dispatch.settings import DispatchSettings
 from tripcast.whatsapp.client import WhatsAppClient
-from tripcast.whatsapp.errors import ThroughputLimitError
 from tripcast.whatsapp.messages import SendResult
 
 T = TypeVar("T")
@@ -253,7 +252,7 @@ def _not_posted(run: _Run, launched: Launched) -> list[Outcome]:
         return [unsent(send, kind="stopped", reason="batch stopped") for send in launched.unposted]
     retry_at = None
     if launched.halted == "throttled":
-        retry_at = run.now_fn() + timedelta(seconds=ThroughputLimitError.wait_hint_seconds)
+        retry_at = run.now_fn() + timedelta(seconds=run.sender.throttle_seconds)
     reason = launched.halted or "not sent"
     return [
         unsent(send, kind="deferred", reason=reason, retry_at=retry_at)

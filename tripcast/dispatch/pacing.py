@@ -15,9 +15,8 @@ from sqlalchemy.engine import Engine
 
 from tripcast.dispatch import store
 from tripcast.dispatch.plan import Send
-from tripcast.dispatch.sender import Launched, Posted, Sender, Slots, sleep_until
+from tripcast.dispatch.sender import THROTTLING, Launched, Posted, Sender, Slots, sleep_until
 from tripcast.dispatch.settings import DispatchSettings
-from tripcast.whatsapp.errors import ThroughputLimitError
 
 RESERVATIONS_PER_BATCH = 3
 
@@ -69,15 +68,13 @@ class Pacer:
             slots = await self.reserve(len(sends))
             if slots is not None:
                 await sleep_until(slots.start)
-        if any(isinstance(item.result, ThroughputLimitError) for item in posted):
-            await asyncio.to_thread(self._pause)
+        hints = [item.result.wait_hint_seconds for item in posted
+                 if isinstance(item.result, THROTTLING)]  # fmt: skip
+        if hints:
+            await asyncio.to_thread(self._pause, max(hints))
         return posted, launched
 
-    def _pause(self) -> None:
-        """After a 130429 nobody sends on this number for Meta's wait hint."""
+    def _pause(self, seconds: float) -> None:
+        """After a throttling refusal nobody sends on this number for its wait hint."""
         with self.engine.begin() as connection:
-            store.push_schedule(
-                connection,
-                phone_number_id=self.phone_number_id,
-                pause=ThroughputLimitError.wait_hint_seconds,
-            )
+            store.push_schedule(connection, phone_number_id=self.phone_number_id, pause=seconds)

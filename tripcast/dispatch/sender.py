@@ -17,8 +17,17 @@ from datetime import datetime
 
 from tripcast.dispatch.plan import Send
 from tripcast.whatsapp.client import WhatsAppClient
-from tripcast.whatsapp.errors import NetworkError, ThroughputLimitError, WhatsAppError
+from tripcast.whatsapp.errors import (
+    CallLimitError,
+    NetworkError,
+    ThroughputLimitError,
+    WhatsAppError,
+)
 from tripcast.whatsapp.messages import SendResult
+
+# Refusals that say the whole number (or app) is over a limit right now: sending more
+# only earns more of them, so everyone pauses for the error's wait hint.
+THROTTLING = (ThroughputLimitError, CallLimitError)
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,7 @@ class Launched:
 
     posted: list[Posted]
     unposted: list[Send]
-    halted: str | None  # None, "stopped" (account refused), "throttled" (130429), "late"
+    halted: str | None  # None, "stopped" (account refused), "throttled" (130429...), "late"
 
 
 async def sleep_until(moment: float) -> None:
@@ -67,9 +76,10 @@ class Sender:
         self._room = asyncio.Semaphore(max_in_flight)
         # The account-wide error (190 ...) that stops every lane; None while sending.
         self.stopped_by: WhatsAppError | None = None
-        # Bumped on each 130429: batches scheduled before it stop launching, because
-        # Meta says the number is over its throughput right now.
+        # Bumped on each throttling refusal (130429, 4, 80007): batches scheduled before
+        # it stop launching, because Meta says the number is over a limit right now.
         self.throttle_generation = 0
+        self.throttle_seconds = 0.0  # the longest wait hint of those refusals
 
     async def send_batch(
         self,
@@ -137,5 +147,6 @@ class Sender:
     def _notice(self, error: Exception) -> None:
         if isinstance(error, WhatsAppError) and error.fatal and self.stopped_by is None:
             self.stopped_by = error
-        if isinstance(error, ThroughputLimitError):
+        if isinstance(error, THROTTLING):
             self.throttle_generation += 1
+            self.throttle_seconds = max(self.throttle_seconds, error.wait_hint_seconds)
