@@ -105,3 +105,27 @@ async def test_a_dispatcher_that_vanished_mid_batch_is_cleaned_up_without_resend
     assert [(log["attempt"], log["status"]) for log in logs_of(engine, lost)] == [(1, "failed")]
     assert report.expired_in_doubt == 1
     assert len(httpx_mock.get_requests()) == 1
+
+
+async def test_a_receipt_for_a_send_retried_after_a_5xx_settles_it_under_that_attempt(
+    engine: Engine, clock: Clock, httpx_mock: HTTPXMock
+) -> None:
+    # Meta answered 500 yet accepted the message: its receipt must stop the retry.
+    httpx_mock.add_response(url=URL, status_code=500, json={"error": {"code": 131000}})
+    message_id = queued(engine, traveller(engine), retry_count=2)  # as after a rerun's 2 tries
+    await dispatch(engine, clock)
+    assert message(engine, message_id)["retry_count"] == 3
+
+    with engine.begin() as connection:
+        reconcile_from_status(
+            connection, message_id=message_id, wamid="wamid.500", status="sent", at=NOW
+        )
+    clock.advance(hours=1)
+    await dispatch(engine, clock)
+
+    assert message(engine, message_id)["status"] == "sent"
+    assert [(log["attempt"], log["status"]) for log in logs_of(engine, message_id)] == [
+        (3, "failed"),
+        (3, "sent"),
+    ]
+    assert len(httpx_mock.get_requests()) == 1

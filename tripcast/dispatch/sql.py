@@ -186,7 +186,7 @@ RETURNING whatsapp_message_id
 # no longer pending belong to the ingest's ordinary receipt handling. The lease is left
 # alone. Who logs the receipt: a live dispatcher (lease held) logs its attempt itself;
 # once the dispatcher has written its in-doubt outcome (lease cleared) the receipt is
-# logged here, under the last attempt; a dead dispatcher's rows are logged by
+# logged here, under the attempt it answers; a dead dispatcher's rows are logged by
 # RELEASE_ORPHANED_LEASES when its lease runs out.
 RECONCILE_PENDING = """
 WITH settled AS (
@@ -206,7 +206,8 @@ WITH settled AS (
     AS r(id, wamid, status, at, failed_reason, error_code)
   WHERE m.id = r.id AND m.status = 'pending' AND m.direction = 'outbound'
     AND (m.external_id IS NULL OR m.external_id = r.wamid)
-  RETURNING m.id, m.user_id, m.whatsapp_account_id, m.lease_owner, m.retry_count,
+  RETURNING m.id, m.user_id, m.whatsapp_account_id, m.lease_owner, m.send_started_at,
+            coalesce(m.retry_count, 0) AS retry_count,
             r.wamid, r.status, r.at, r.failed_reason, r.error_code
 ), logged AS (
   INSERT INTO public.delivery_logs
@@ -216,8 +217,10 @@ WITH settled AS (
          CASE s.status WHEN 'read' THEN 'delivered' ELSE s.status END,
          jsonb_build_object('source', 'status webhook', 'id', s.wamid, 'status', s.status),
          s.failed_reason,
-         coalesce((SELECT max(d.attempt) FROM public.delivery_logs AS d
-                   WHERE d.whatsapp_message_id = s.id), coalesce(s.retry_count, 0) + 1),
+         -- the attempt the receipt answers: in doubt (send started) it was not counted
+         -- as a retry; scheduled for a retry, it was
+         CASE WHEN s.send_started_at IS NOT NULL THEN s.retry_count + 1
+              ELSE greatest(s.retry_count, 1) END,
          s.error_code, s.at
   FROM settled AS s JOIN public.whatsapp_accounts AS a ON a.id = s.whatsapp_account_id
   WHERE s.lease_owner IS NULL
