@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -67,3 +68,19 @@ def configured(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engi
     get_engine().dispose()
     get_settings.cache_clear()
     get_engine.cache_clear()
+
+
+@pytest.fixture
+def fake_whatsapp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The local fake Cloud API (no latency, Meta's limits on) with tripcast's WhatsApp
+    settings pointed at it."""
+    from tripcast.settings import get_settings
+    from tripcast.whatsapp.fake import FakeCloudApiConfig, running_fake_cloud_api
+
+    with running_fake_cloud_api(FakeCloudApiConfig(latency_seconds=0)) as fake:
+        monkeypatch.setenv("TRIPCAST_WHATSAPP_API_URL", fake.base_url)
+        monkeypatch.setenv("TRIPCAST_WHATSAPP_PHONE_NUMBER_ID", fake.phone_number_id)
+        monkeypatch.setenv("TRIPCAST_WHATSAPP_ACCESS_TOKEN", fake.access_token)
+        get_settings.cache_clear()
+        yield fake
+    get_settings.cache_clear()

@@ -43,15 +43,25 @@ def test_sweep_command_plans_and_executes_once(engine: Engine, tmp_path: Path) -
         make_rule(
             connection, user_id=user, trigger_type="trip_start", trigger_config={"days_before": 1}
         )
-    done = run_sweep(engine, "--now", "2026-05-01T09:00:00Z", cwd=tmp_path)
+    done = run_sweep(engine, "--now", "2026-05-01T09:00:00Z", "--no-dispatch", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["planned"]["trip_start"] == 1
     assert report["jobs"] == {"completed:send_whatsapp": 1}
-    again = run_sweep(engine, "--now", "2026-05-01T09:01:00Z", cwd=tmp_path)
+    again = run_sweep(engine, "--now", "2026-05-01T09:01:00Z", "--no-dispatch", cwd=tmp_path)
     assert json.loads(again.stdout)["jobs"] == {}
     with engine.connect() as connection:
-        assert connection.exec_driver_sql("SELECT count(*) FROM whatsapp_messages").scalar() == 1
+        assert connection.exec_driver_sql(
+            "SELECT status FROM whatsapp_messages"
+        ).scalars().all() == ["pending"]
+
+
+def test_sweep_without_whatsapp_settings_names_the_variable(engine: Engine, tmp_path: Path) -> None:
+    done = run_sweep(engine, "--now", "2026-05-01T09:00:00Z", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "tripcast: TRIPCAST_WHATSAPP_PHONE_NUMBER_ID is not set (required here)"
+    )
 
 
 def test_sweep_refuses_naive_now_and_unmigrated_database(engine: Engine, tmp_path: Path) -> None:
@@ -60,6 +70,6 @@ def test_sweep_refuses_naive_now_and_unmigrated_database(engine: Engine, tmp_pat
     assert "--now must carry a timezone" in naive.stderr
     with engine.begin() as connection:
         connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0005'")
-    stale = run_sweep(engine, cwd=tmp_path)
+    stale = run_sweep(engine, "--no-dispatch", cwd=tmp_path)
     assert stale.returncode == 3
     assert stale.stderr.strip().endswith("run `tripcast db upgrade` first")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -64,13 +65,20 @@ def artifact_rows(flow_run_id: object) -> list[dict[str, object]]:
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_minute_sweep_as_a_flow_run(configured: Engine) -> None:
+def test_minute_sweep_as_a_flow_run(configured: Engine, fake_whatsapp: Any) -> None:
     seed_reminder_world(configured)
     state = minute_sweep(now=NOW, return_state=True)
     assert state.is_completed()
     result = state.result()
     assert result["planned"]["trip_start"] == 2
     assert result["jobs"] == {"completed:send_whatsapp": 1, "cancelled:opted_out": 1}
+    assert result["messages"] == {"sent": 1}
+    with configured.connect() as connection:
+        message_id, status = connection.exec_driver_sql(
+            "SELECT id, status FROM whatsapp_messages"
+        ).one()
+    assert status == "sent"
+    assert fake_whatsapp.accepted_count(str(message_id)) == 1
 
     async def flow_run_name() -> str:
         async with get_client() as client:
@@ -81,9 +89,10 @@ def test_minute_sweep_as_a_flow_run(configured: Engine) -> None:
     rows = artifact_rows(state.state_details.flow_run_id)
     assert {"step": "execute", "outcome": "cancelled", "reason": "opted_out", "count": 1} in rows
     assert {"step": "plan", "outcome": "planned", "reason": "trip_start", "count": 2} in rows
+    assert {"step": "dispatch", "outcome": "sent", "reason": "template", "count": 1} in rows
 
     again = minute_sweep(now=NOW, return_state=True).result()
-    assert again == {"planned": {k: 0 for k in result["planned"]}, "jobs": {}}
+    assert again == {"planned": {k: 0 for k in result["planned"]}, "jobs": {}, "messages": {}}
 
 
 @pytest.mark.usefixtures("prefect_harness")

@@ -6,9 +6,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from prefect import flow
+from prefect.states import Failed
 
+from tripcast.dispatch import DispatchReport, DispatchStopped
+from tripcast.dispatch.tasks import dispatch_batch
 from tripcast.flows.timing import resolve_now, run_name
+from tripcast.rules.triggers import TRIGGER_TYPES
 from tripcast.tasks.automations import (
+    dispatch_rows,
     execute_jobs_task,
     job_rows,
     plan_rows,
@@ -59,20 +64,49 @@ def scheduled_messages(now: datetime | None = None, horizon_hours: float = 1) ->
     return _plan("scheduled-messages", ["schedule"], now=now, horizon_hours=horizon_hours)
 
 
+def _dispatch_all(*, now: datetime | None, batch_size: int) -> DispatchReport:
+    """Dispatch batch after batch (one task run each) until nothing due is left."""
+    total = DispatchReport()
+    while True:
+        report = dispatch_batch(batch_size=batch_size, max_batches=1, now=now)
+        total.merge(report)
+        if report.claimed == 0:
+            return total
+
+
 @flow(name="minute-sweep", flow_run_name=run_name("minute-sweep"))
-def minute_sweep(now: datetime | None = None, batch_size: int = 200) -> dict[str, Any]:
-    """The seed's process_scheduled_jobs, every minute: plan what is due soon, execute it."""
+def minute_sweep(
+    now: datetime | None = None, batch_size: int = 200, dispatch: bool = True
+) -> dict[str, Any]:
+    """The seed's process_scheduled_jobs, every minute: plan what is due soon, execute
+    due jobs, send the pending messages."""
     moment = resolve_now(now)
     planned = plan_rules_task(
-        trigger_types=["trip_start", "trip_end", "booking_pending", "budget_exceeded", "schedule"],
+        trigger_types=list(TRIGGER_TYPES),
         now=moment,
         horizon=timedelta(minutes=15),
         max_lateness=timedelta(hours=24),
     )
     executed = execute_jobs_task(now=moment, batch_size=batch_size)
+    rows = plan_rows(planned) + job_rows(executed)
+    sent = DispatchReport()
+    if dispatch:
+        try:
+            sent = _dispatch_all(now=now, batch_size=max(batch_size, 500))
+        except DispatchStopped as stopped:
+            publish_summary(
+                key="minute-sweep-summary",
+                rows=rows + dispatch_rows(stopped.report),
+                description=str(stopped),
+            )
+            return Failed(message=str(stopped))  # type: ignore[return-value]
     publish_summary(
         key="minute-sweep-summary",
-        rows=plan_rows(planned) + job_rows(executed),
+        rows=rows + dispatch_rows(sent),
         description=f"Sweep at {moment:%Y-%m-%d %H:%M:%S} UTC",
     )
-    return {"planned": planned.planned, "jobs": dict(executed.outcomes)}
+    return {
+        "planned": planned.planned,
+        "jobs": dict(executed.outcomes),
+        "messages": {kind: n for kind, n in sent.counts().items() if n},
+    }

@@ -12,6 +12,7 @@ from prefect.cache_policies import NO_CACHE
 
 from tripcast.automations.execution import BatchReport, ExecutionSettings, execute_due_jobs
 from tripcast.automations.planner import PlanReport, plan_rules
+from tripcast.dispatch.report import DispatchReport
 from tripcast.models.engine import get_engine
 from tripcast.settings import get_settings
 from tripcast.tasks.retry import DATABASE_RETRIES
@@ -64,3 +65,15 @@ def job_rows(report: BatchReport) -> list[dict[str, Any]]:
         outcome, _, reason = key.partition(":")
         rows.append({"step": "execute", "outcome": outcome, "reason": reason, "count": count})
     return rows
+
+
+def dispatch_rows(report: DispatchReport) -> list[dict[str, Any]]:
+    return [
+        {
+            "step": "dispatch",
+            "outcome": row["outcome"],
+            "reason": row["reason"],
+            "count": row["messages"],
+        }
+        for row in report.rows()
+    ]
