@@ -33,6 +33,14 @@ def test_signature_matches_meta_format() -> None:
     assert verify_signature(SECRET, BODY, "sha256=" + header.removeprefix("sha256=").upper())
 
 
+@pytest.mark.parametrize("prefix", ["SHA256=", "Sha256=", " sha256="])
+def test_prefix_case_and_surrounding_space_do_not_matter(prefix: str) -> None:
+    digest = sign(SECRET, BODY).removeprefix("sha256=")
+    assert verify_signature(SECRET, BODY, prefix + digest)
+    assert verify_signature(SECRET, BODY, prefix + digest.upper())
+    assert verify_signature(SECRET, BODY, prefix + sign("other-secret", BODY)[7:]) is False
+
+
 @pytest.mark.parametrize(
     "header",
     [

@@ -32,11 +32,18 @@ def sign(app_secret: bytes | str, body: bytes) -> str:
 
 
 def verify_signature(app_secret: bytes | str, raw_body: bytes, header: str | None) -> bool:
-    """True when ``header`` is the HMAC-SHA256 of the raw body; constant time."""
-    if not header or not header.startswith(_SIGNATURE_PREFIX):
+    """True when ``header`` is the HMAC-SHA256 of the raw body; constant time.
+
+    Meta sends ``sha256=<lower-case hex>``; the prefix and the hex are accepted in any
+    case (and surrounding whitespace is ignored), so only the digest itself decides.
+    """
+    if not header:
+        return False
+    given = header.strip().lower()
+    if not given.startswith(_SIGNATURE_PREFIX):
         return False
     expected = sign(app_secret, raw_body)
-    return hmac.compare_digest(expected.encode(), header.strip().lower().encode())
+    return hmac.compare_digest(expected.encode(), given.encode())
 
 
 def answer_verification(params: Mapping[str, str], *, verify_token: str) -> tuple[int, str]:
