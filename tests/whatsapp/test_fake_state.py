@@ -217,6 +217,22 @@ def test_scripted_faults_come_first_and_in_order() -> None:
     assert answers[5].accepted is not None  # accepted, then the connection drops
     assert answers[6].status == 200 and answers[6].fault is None
     assert len(state.accepted) == 2
+    assert report.summary(state)["faults"] == {
+        "server_error": 1,
+        "bad_gateway": 1,
+        "timeout": 1,
+        "disconnect": 1,
+        "accept_then_disconnect": 1,
+    }
+
+
+def test_accept_then_disconnect_counts_only_when_the_send_was_accepted() -> None:
+    state = state_with(pair_rate_window_seconds=None)
+    state.script_faults(["accept_then_disconnect", "accept_then_disconnect"])
+    refused = state.handle_send(PNID, AUTH, text(to="15550001111"))  # 131021: to ourselves
+    accepted = state.handle_send(PNID, AUTH, template())
+    assert refused.fault is None and accepted.fault == "accept_then_disconnect"
+    assert state.faults == {"accept_then_disconnect": 1}
 
 
 def fault_sequence(seed: int) -> list[str | None]:

@@ -100,6 +100,9 @@ class FakeState:
             self.refusals[refusal.code] += 1
             return Answer(refusal.http_status, refusal.body())
         accepted = self._accept(phone_number_id, request, failure_code)
+        if fault is not None:
+            # accept_then_disconnect: counted once it happened (the send was accepted).
+            self.faults[fault] += 1
         return Answer(200, send_response(request, accepted.wamid), fault, accepted)
 
     def _check_auth(self, phone_number_id: str, authorization: str | None) -> None:
