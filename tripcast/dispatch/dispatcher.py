@@ -24,7 +24,16 @@ from sqlalchemy.exc import OperationalError
 
 from tripcast.dispatch import store
 from tripcast.dispatch.errors import DispatchStopped
-from tripcast.dispatch.outcomes import AttemptLog, Outcome, accepted, errored, refused, unsent
+from tripcast.dispatch.outcomes import (
+    AttemptLog,
+    Outcome,
+    accepted,
+    code_dead_by,
+    code_expired,
+    errored,
+    refused,
+    unsent,
+)
 from tripcast.dispatch.outcomes import describe as describe_error
 from tripcast.dispatch.pacing import Pacer
 from tripcast.dispatch.plan import Refuse, Send, plan_message
@@ -217,6 +226,7 @@ async def _send(run: _Run, sends: list[Send]) -> tuple[list[Outcome], list[Attem
         ids=[send.claimed.id for send in sends],
         now=run.now_fn(),
         owner=run.owner,
+        code_expires_at={s.claimed.id: s.expires_at for s in sends if s.expires_at is not None},
     )
     ready = [send for send in sends if send.claimed.id in started]
     outcomes = [
@@ -250,12 +260,15 @@ def _not_posted(run: _Run, launched: Launched) -> list[Outcome]:
     """Sends never made: back to the queue with no attempt used (or stopped)."""
     if launched.halted == "stopped":
         return [unsent(send, kind="stopped", reason="batch stopped") for send in launched.unposted]
+    now = run.now_fn()
     retry_at = None
     if launched.halted == "throttled":
-        retry_at = run.now_fn() + timedelta(seconds=run.sender.throttle_seconds)
+        retry_at = now + timedelta(seconds=run.sender.throttle_seconds)
     reason = launched.halted or "not sent"
     return [
-        unsent(send, kind="deferred", reason=reason, retry_at=retry_at)
+        code_expired(send, now=now)
+        if code_dead_by(send, retry_at or now)
+        else unsent(send, kind="deferred", reason=reason, retry_at=retry_at)
         for send in launched.unposted
     ]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from tripcast.dispatch.plan import Refuse, Send
+from tripcast.dispatch.plan import CANCELLED_CODE_EXPIRED, Refuse, Send
 from tripcast.whatsapp.errors import WhatsAppError
 from tripcast.whatsapp.messages import SendResult
 from tripcast.whatsapp.retry import decide
@@ -148,16 +148,19 @@ def errored(
         # Not the message's fault: it goes back to the queue, counted as one retry.
         retry_count = claimed.attempt
         return _with(base, kind="stopped", retry_count=retry_count, keep_started=False), log
-    if decision.action == "retry":
-        delay = timedelta(seconds=decision.delay_seconds)
+    retry_at = now + timedelta(seconds=decision.delay_seconds)
+    if decision.action == "retry" and not code_dead_by(send, retry_at):
         return _with(
             base,
             kind="retry",
             retry_count=claimed.attempt,
-            next_attempt_at=now + delay,
+            next_attempt_at=retry_at,
             keep_started=False,
         ), log
-    if error_is_transient(error):
+    if decision.action == "retry":
+        # A verification code is never retried at or after its expiry: it fails now.
+        text = f"{text} (not retried: the verification code expires before the next attempt)"
+    elif error_is_transient(error):
         text = f"{text} (gave up after {claimed.attempt} attempts)"
     failed = _with(
         base, kind="failed", status="failed", failed_at=now, failed_reason=text, error_code=code
@@ -176,6 +179,26 @@ def unsent(send: Send, *, kind: str, reason: str, retry_at: datetime | None = No
         next_attempt_at=retry_at,
         keep_started=False,
         reason=reason,
+    )
+
+
+def code_dead_by(send: Send, moment: datetime) -> bool:
+    """Whether ``send`` is a verification code that has expired by ``moment``."""
+    return send.expires_at is not None and moment >= send.expires_at
+
+
+def code_expired(send: Send, *, now: datetime) -> Outcome:
+    """A verification code never POSTed that could only go at or after its expiry."""
+    claimed = send.claimed
+    return Outcome(
+        claimed.id,
+        "cancelled",
+        "failed",
+        claimed.retry_count,
+        failed_at=now,
+        failed_reason=CANCELLED_CODE_EXPIRED,
+        keep_started=False,
+        reason=CANCELLED_CODE_EXPIRED.removeprefix("cancelled: "),
     )
 
 

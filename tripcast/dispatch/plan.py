@@ -2,6 +2,20 @@
 
 Order: may this traveller receive anything (opt-in), may they receive this category
 (marketing), then which form the 24-hour window allows and whether the row holds it.
+
+Verification codes are the one exception to "only opted-in accounts receive": a code
+exists because the traveller asked for it (``tripcast.verification`` queues it for an
+account that is not opted in yet, or was moved to a new number and so is back to
+``pending``), and confirming it is what opts them in. A *verification code* is an
+outbound message with ``metadata.category = 'authentication'`` and a readable
+``metadata.verification.expires_at``; it goes to a ``pending`` or ``opted_in`` account
+while the code is alive. An ``opted_out`` account gets it only when the code was queued
+after the opt-out: re-verifying after a STOP is the traveller asking again (the
+verification flow leaves such an account ``opted_out`` until the code is confirmed),
+whereas a code queued before the STOP is cancelled like everything else queued then.
+Once ``expires_at`` has passed, the message is cancelled ("cancelled: verification code
+expired") instead of delivering a dead code. An authentication message without a
+readable expiry gets no exception: it needs an opted-in account like any other.
 """
 
 from __future__ import annotations
@@ -22,6 +36,8 @@ from tripcast.whatsapp.phone import InvalidPhoneNumber, normalize_phone
 CANCELLED_OPTED_OUT = "cancelled: opted out"
 CANCELLED_NOT_OPTED_IN = "cancelled: not opted in"
 CANCELLED_MARKETING = "cancelled: marketing not allowed"
+CANCELLED_CODE_EXPIRED = "cancelled: verification code expired"
+AUTHENTICATION = "authentication"
 OUTSIDE_WINDOW = "outside 24h window and no template"
 
 
@@ -39,6 +55,10 @@ class Claimed:
     opt_in_status: str
     last_inbound_at: datetime | None
     marketing: bool | None
+    # When the row was queued and when the account last opted out: a verification code
+    # queued after the opt-out is the traveller asking again (see the module docstring).
+    created_at: datetime | None = None
+    opted_out_at: datetime | None = None
 
     @property
     def attempt(self) -> int:
@@ -51,6 +71,8 @@ class Send:
     claimed: Claimed
     message: OutboundMessage
     form: str  # "text" or "template", for the report
+    # A verification code's expiry: never sent, nor retried, at or after it.
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +90,46 @@ class Refuse:
 Plan = Send | Refuse
 
 
-def consent_problem(claimed: Claimed) -> str | None:
+def verification_expiry(metadata: Mapping[str, Any]) -> datetime | None:
+    """When the code of a verification code message dies; None for any other message.
+
+    None also when the expiry is missing, unreadable or has no timezone: such a message
+    is not treated as a verification code (it gets no consent exception).
+    """
+    if metadata.get("category") != AUTHENTICATION:
+        return None
+    verification = metadata.get("verification")
+    raw = verification.get("expires_at") if isinstance(verification, Mapping) else None
+    if not isinstance(raw, str):
+        return None
+    try:
+        expires_at = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return expires_at if expires_at.tzinfo is not None else None
+
+
+def code_may_reach(claimed: Claimed) -> bool:
+    """Whether a verification code may go to this account (the traveller asked for it)."""
+    if claimed.opt_in_status in ("opted_in", "pending"):
+        return True
+    return (
+        claimed.opt_in_status == "opted_out"
+        and claimed.created_at is not None
+        and claimed.opted_out_at is not None
+        and claimed.created_at > claimed.opted_out_at
+    )
+
+
+def consent_problem(claimed: Claimed, *, now: datetime) -> str | None:
+    """Why this message may not go to this traveller now (a "cancelled: ..." reason)."""
+    expires_at = verification_expiry(claimed.metadata)
+    if expires_at is not None:
+        if not code_may_reach(claimed):
+            return CANCELLED_OPTED_OUT
+        if expires_at <= now:
+            return CANCELLED_CODE_EXPIRED
+        return None
     if claimed.opt_in_status == "opted_out":
         return CANCELLED_OPTED_OUT
     if claimed.opt_in_status != "opted_in":
@@ -95,7 +156,7 @@ def template_of(metadata: Mapping[str, Any]) -> TemplateMessage | str | None:
 
 def plan_message(claimed: Claimed, *, now: datetime) -> Plan:
     """Send it (as text or template, with our message id as callback data) or refuse it."""
-    problem = consent_problem(claimed)
+    problem = consent_problem(claimed, now=now)
     if problem is not None:
         return Refuse(claimed, problem)
     try:
@@ -114,18 +175,19 @@ def plan_message(claimed: Claimed, *, now: datetime) -> Plan:
         window_open=is_text and window_open(claimed.last_inbound_at, now),
     )
     callback = str(claimed.id)
+    expires_at = verification_expiry(claimed.metadata)
     if form == "template" and template is not None:
-        return Send(claimed, template.with_callback_data(callback), "template")
+        return Send(claimed, template.with_callback_data(callback), "template", expires_at)
     if form == "text":
-        return _text(claimed, callback)
+        return _text(claimed, callback, expires_at)
     if form == "outside_24h_window_without_template":
         return Refuse(claimed, OUTSIDE_WINDOW)
     return Refuse(claimed, "template message without metadata.template")
 
 
-def _text(claimed: Claimed, callback: str) -> Plan:
+def _text(claimed: Claimed, callback: str, expires_at: datetime | None) -> Plan:
     try:
         message = TextMessage(body=claimed.content, biz_opaque_callback_data=callback)
     except ValidationError as error:
         return Refuse(claimed, f"invalid text: {error.errors()[0]['msg']}")
-    return Send(claimed, message, "text")
+    return Send(claimed, message, "text", expires_at)

@@ -41,7 +41,8 @@ RETURNING m.id, m.user_id, m.message_type, m.content, m.metadata,
   coalesce(m.retry_count, 0) AS retry_count,
   a.phone_number, a.opt_in_status, a.last_inbound_at,
   (SELECT p.marketing FROM public.notification_preferences AS p
-   WHERE p.user_id = m.user_id) AS marketing
+   WHERE p.user_id = m.user_id) AS marketing,
+  m.created_at, a.opted_out_at
 """
 
 # Batch updates lock their rows in id order first, as the webhook ingest does, so the
@@ -49,17 +50,29 @@ RETURNING m.id, m.user_id, m.message_type, m.content, m.metadata,
 
 # Committed before the POSTs. Re-checks status and opt-in at the last moment, so a STOP
 # applied since the claim still stops the send; only the returned ids are sent.
+# ``code_expires_at`` is set (by plan.verification_expiry) for verification codes only:
+# those also go to pending accounts, and to opted-out ones when queued after the
+# opt-out (plan.code_may_reach), and never at or after their expiry.
 MARK_SEND_STARTED = """
-WITH locked AS (
+WITH wanted AS (
+  SELECT * FROM unnest(%(ids)s::uuid[], %(code_expires_at)s::timestamptz[])
+    AS w(id, code_expires_at)
+), locked AS (
   SELECT id FROM public.whatsapp_messages
   WHERE id = ANY(%(ids)s::uuid[]) ORDER BY id FOR UPDATE
 )
 UPDATE public.whatsapp_messages AS m
 SET send_started_at = %(now)s
-FROM locked
+FROM locked JOIN wanted AS w ON w.id = locked.id
 WHERE m.id = locked.id AND m.lease_owner = %(owner)s AND m.status = 'pending'
+  AND (w.code_expires_at IS NULL OR w.code_expires_at > %(now)s)
   AND EXISTS (SELECT FROM public.whatsapp_accounts AS a
-              WHERE a.id = m.whatsapp_account_id AND a.opt_in_status = 'opted_in')
+              WHERE a.id = m.whatsapp_account_id
+                AND (a.opt_in_status = 'opted_in'
+                     OR (w.code_expires_at IS NOT NULL
+                         AND (a.opt_in_status = 'pending'
+                              OR (a.opt_in_status = 'opted_out'
+                                  AND m.created_at > a.opted_out_at)))))
 RETURNING m.id
 """
 

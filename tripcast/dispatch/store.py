@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
@@ -44,20 +44,36 @@ def claim_batch(
             opt_in_status=row.opt_in_status,
             last_inbound_at=row.last_inbound_at,
             marketing=row.marketing,
+            created_at=row.created_at,
+            opted_out_at=row.opted_out_at,
         )
         for row in rows
     ]
 
 
 def mark_send_started(
-    connection: Connection, ids: Sequence[uuid.UUID], *, now: datetime, owner: str
+    connection: Connection,
+    ids: Sequence[uuid.UUID],
+    *,
+    now: datetime,
+    owner: str,
+    code_expires_at: Mapping[uuid.UUID, datetime] | None = None,
 ) -> set[uuid.UUID]:
-    """Stamp the sends about to go out; returns those still pending and opted in."""
+    """Stamp the sends about to go out; returns those still pending and allowed to go.
+
+    ``code_expires_at`` names the verification codes among ``ids`` with their expiry
+    (``Send.expires_at``): they may go to accounts not opted in yet, but only while alive.
+    """
     if not ids:
         return set()
-    rows = connection.exec_driver_sql(
-        sql.MARK_SEND_STARTED, {"ids": list(ids), "now": now, "owner": owner}
-    )
+    expiries = code_expires_at or {}
+    params = {
+        "ids": list(ids),
+        "code_expires_at": [expiries.get(message_id) for message_id in ids],
+        "now": now,
+        "owner": owner,
+    }
+    rows = connection.exec_driver_sql(sql.MARK_SEND_STARTED, params)
     return {row[0] for row in rows}
 
 
