@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
@@ -14,12 +15,14 @@ class NotMigrated(RuntimeError):
     """The database is not at the newest migration."""
 
 
-def prepare_prefect_home() -> None:
+def prepare_prefect_home(home: Path | None = None) -> None:
     """Keep Prefect's local state under TRIPCAST_HOME unless the user chose a home."""
     if "PREFECT_HOME" not in os.environ:
-        home = get_settings().home.resolve() / "prefect"
+        home = home or get_settings().home.resolve() / "prefect"
         home.mkdir(parents=True, exist_ok=True)
         os.environ["PREFECT_HOME"] = str(home)
+    # A local temporary Prefect server would try to phone home with usage telemetry.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 def migrated_engine() -> Engine:

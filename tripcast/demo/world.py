@@ -40,6 +40,7 @@ class World:
     undeliverable: list[str] = field(default_factory=list)
     chatty: list[str] = field(default_factory=list)  # will write to us during the day
     stoppers: list[str] = field(default_factory=list)  # will answer STOP
+    chatty_users: list[uuid.UUID] = field(default_factory=list)
 
 
 def phone_for(index: int, template: str) -> str:
@@ -88,6 +89,8 @@ def seed_world(connection: Connection, *, travellers: int, day: date, seed: int 
     opted_in = [p["phone"] for p in people if p["opt_in"] == "opted_in" and p["verified"]]
     world.undeliverable = opted_in[3:8]
     world.chatty = opted_in[10:40]
+    by_phone = {p["phone"]: p["id"] for p in people}
+    world.chatty_users = [by_phone[phone] for phone in world.chatty]
     world.stoppers = opted_in[40:46]
     _insert_people(connection, people, day=day)
     _insert_trips(connection, people, day=day)

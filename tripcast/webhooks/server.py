@@ -59,12 +59,12 @@ def run_receiver(
     """Serve until interrupted (``tripcast webhook``); ``ingest`` also applies deliveries."""
     config = config_from_settings(settings)
     server = uvicorn.Server(_uvicorn_config(build_app(config), host=host, port=port))
-    with _ingest_beside(config.database_url, enabled=ingest):
+    with ingest_beside(config.database_url, enabled=ingest):
         server.run()
 
 
 @contextlib.contextmanager
-def _ingest_beside(database_url: str, *, enabled: bool) -> Iterator[None]:
+def ingest_beside(database_url: str, *, enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return

@@ -1,0 +1,68 @@
+"""``tripcast demo`` end to end, on a fresh home, as a user runs it (smaller world)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_demo_produces_every_kind_of_outcome(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRIPCAST_", "PREFECT_"))}
+    env["TRIPCAST_HOME"] = str(tmp_path / "home")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tripcast.cli",
+            "demo",
+            "--travellers",
+            "120",
+            "--step-hours",
+            "3",
+            "--json",
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads(done.stdout[done.stdout.index("{") :])
+    outbound = summary["Outbound messages by status"]
+    assert outbound["read"] > 0
+    assert outbound["failed"] > 0
+    assert summary["Inbound replies"]["received"] > 0
+    skips = summary["Notifications skipped, by reason"]
+    assert skips["opted_out"] > 0 and skips["not_opted_in"] > 0
+    assert summary["Deferred for quiet hours"]["deferrals"] > 0
+    assert summary["Failures by Meta code / reason"]["131026"] > 0
+    assert summary["Consent changes (STOP / START)"]["opted_out"] > 0
+    assert summary["Jobs by status"]["completed"] > 0
+    # Re-runnable: a second run starts from a fresh database, so the seeded world's
+    # decisions come out the same (send timings, and so pair-rate refusals, may differ).
+    again = subprocess.run(
+        done.args,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert again.returncode == 0
+    second = json.loads(again.stdout[again.stdout.index("{") :])
+    for section in (
+        "Notifications skipped, by reason",
+        "Consent changes (STOP / START)",
+        "Inbound replies",
+    ):
+        assert second[section] == summary[section]

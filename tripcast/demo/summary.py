@@ -1,0 +1,75 @@
+"""The demo's closing summary, read back from the database."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+MESSAGES_BY_STATUS = """
+SELECT direction, status, count(*) FROM public.whatsapp_messages GROUP BY 1, 2
+"""
+SKIPS_BY_REASON = """
+SELECT coalesce(result ->> 'reason', 'unknown'), count(*) FROM public.scheduled_jobs
+WHERE status = 'cancelled' GROUP BY 1
+"""
+FAILURES_BY_CODE = """
+SELECT coalesce(error_code::text, left(failed_reason, 40)), count(*)
+FROM public.whatsapp_messages WHERE status = 'failed' GROUP BY 1
+"""
+JOBS_BY_STATUS = "SELECT status, count(*) FROM public.scheduled_jobs GROUP BY 1"
+CONSENT = "SELECT outcome, count(*) FROM public.consent_events GROUP BY 1"
+LOGS = "SELECT status, count(*) FROM public.delivery_logs GROUP BY 1"
+
+
+@dataclass
+class DemoSummary:
+    outbound: Counter[str] = field(default_factory=Counter)
+    inbound: int = 0
+    skips: Counter[str] = field(default_factory=Counter)
+    deferrals: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
+    jobs: Counter[str] = field(default_factory=Counter)
+    consent: Counter[str] = field(default_factory=Counter)
+    delivery_logs: Counter[str] = field(default_factory=Counter)
+
+
+def read_summary(engine: Engine, *, deferrals: int) -> DemoSummary:
+    summary = DemoSummary(deferrals=deferrals)
+    with engine.connect() as connection:
+        for direction, status, count in connection.exec_driver_sql(MESSAGES_BY_STATUS):
+            if direction == "inbound":
+                summary.inbound += count
+            else:
+                summary.outbound[status] += count
+        for target, sql in (
+            (summary.skips, SKIPS_BY_REASON),
+            (summary.failures, FAILURES_BY_CODE),
+            (summary.jobs, JOBS_BY_STATUS),
+            (summary.consent, CONSENT),
+            (summary.delivery_logs, LOGS),
+        ):
+            target.update(dict(connection.exec_driver_sql(sql).all()))
+    return summary
+
+
+def render(summary: DemoSummary) -> list[tuple[str, list[tuple[str, int]]]]:
+    """Sections of (label, count) rows, in the order the table shows them."""
+    statuses = ("pending", "sent", "delivered", "read", "failed")
+    return [
+        ("Outbound messages by status", [(s, summary.outbound[s]) for s in statuses]),
+        ("Inbound replies", [("received", summary.inbound)]),
+        ("Notifications skipped, by reason", sorted(summary.skips.items())),
+        ("Deferred for quiet hours", [("deferrals", summary.deferrals)]),
+        ("Failures by Meta code / reason", sorted(summary.failures.items())),
+        ("Consent changes (STOP / START)", sorted(summary.consent.items())),
+        ("Jobs by status", sorted(summary.jobs.items())),
+        ("Delivery logs by status", sorted(summary.delivery_logs.items())),
+    ]
+
+
+def as_dict(summary: DemoSummary) -> dict[str, dict[str, int]]:
+    return {
+        section: {str(label): count for label, count in rows} for section, rows in render(summary)
+    }
