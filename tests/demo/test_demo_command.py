@@ -13,6 +13,10 @@ import pytest
 
 @pytest.mark.integration
 @pytest.mark.slow
+@pytest.mark.skipif(
+    bool(os.environ.get("TRIPCAST_TEST_DATABASE_URL")),
+    reason="the demo always runs on its own embedded server",
+)
 def test_demo_produces_every_kind_of_outcome(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRIPCAST_", "PREFECT_"))}
     env["TRIPCAST_HOME"] = str(tmp_path / "home")
