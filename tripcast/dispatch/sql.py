@@ -195,7 +195,8 @@ RETURNING whatsapp_message_id
 """
 
 # A status receipt for a message still pending here (its send was in doubt, or the
-# receipt overtook our own outcome write): adopt Meta's wamid and status. Rows that are
+# receipt overtook our own outcome write): adopt Meta's wamid and status, unless the
+# wamid is one of a send a rerun superseded. Rows that are
 # no longer pending belong to the ingest's ordinary receipt handling. The lease is left
 # alone. Who logs the receipt: a live dispatcher (lease held) logs its attempt itself;
 # once the dispatcher has written its in-doubt outcome (lease cleared) the receipt is
@@ -219,6 +220,10 @@ WITH settled AS (
     AS r(id, wamid, status, at, failed_reason, error_code)
   WHERE m.id = r.id AND m.status = 'pending' AND m.direction = 'outbound'
     AND (m.external_id IS NULL OR m.external_id = r.wamid)
+    -- a receipt of a send that a rerun superseded (its wamid is one the row had before
+    -- being re-queued) says nothing about the re-queued row
+    AND NOT coalesce(m.metadata -> 'reruns' @> jsonb_build_array(jsonb_build_object(
+          'previous', jsonb_build_object('external_id', r.wamid))), false)
   RETURNING m.id, m.user_id, m.whatsapp_account_id, m.lease_owner, m.send_started_at,
             coalesce(m.retry_count, 0) AS retry_count,
             r.wamid, r.status, r.at, r.failed_reason, r.error_code

@@ -3,7 +3,11 @@
 1. COPY the batch's receipts into ``tc_receipts``.
 2. Match each to an outbound message by wamid (``external_id``), else by
    ``biz_opaque_callback_data`` = our message id (a send in doubt: its wamid is then
-   recorded). A callback naming a message already sent under another wamid is a conflict.
+   recorded). A callback naming a message already sent under another wamid is a conflict;
+   so is one whose wamid the message had before a rerun re-queued it (listed in
+   ``metadata.reruns[].previous.external_id``): a late or duplicate receipt of the
+   superseded send, which must not touch the re-queued row. Conflicts are kept as given
+   up, with their reason, and never retried.
 3. Lock the matched messages in id order (concurrent ingesters never deadlock on them).
 4. One statement computes each message's next state as ``fold.fold_batch`` defines it,
    updates only rows that change, and writes delivery logs for first deliveries and
@@ -46,15 +50,24 @@ UPDATE tc_receipts r SET message_id = m.id
 FROM public.whatsapp_messages m
 WHERE m.external_id = r.wamid AND m.direction = 'outbound';
 
-UPDATE tc_receipts r SET message_id = m.id, via_callback = true
+UPDATE tc_receipts r
+SET conflict = 'superseded send: message ' || m.id || ' was re-queued by a rerun; wamid '
+               || r.wamid || ' belongs to an earlier send of it'
 FROM public.whatsapp_messages m
 WHERE r.message_id IS NULL AND m.id = r.callback_id AND m.direction = 'outbound'
-  AND m.external_id IS NULL;
+  AND m.metadata -> 'reruns' @> jsonb_build_array(jsonb_build_object(
+        'previous', jsonb_build_object('external_id', r.wamid)));
+
+UPDATE tc_receipts r SET message_id = m.id, via_callback = true
+FROM public.whatsapp_messages m
+WHERE r.message_id IS NULL AND r.conflict IS NULL AND m.id = r.callback_id
+  AND m.direction = 'outbound' AND m.external_id IS NULL;
 
 UPDATE tc_receipts r
 SET conflict = 'biz_opaque_callback_data names message ' || m.id || ', sent as another wamid'
 FROM public.whatsapp_messages m
-WHERE r.message_id IS NULL AND m.id = r.callback_id AND m.external_id <> r.wamid;
+WHERE r.message_id IS NULL AND r.conflict IS NULL AND m.id = r.callback_id
+  AND m.external_id <> r.wamid;
 
 WITH firsts AS (
   SELECT DISTINCT ON (message_id) message_id, wamid FROM tc_receipts WHERE via_callback
