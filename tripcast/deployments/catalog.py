@@ -38,6 +38,7 @@ class DeploymentSpec:
 
 
 AUTOMATIONS = "tripcast/flows/automations.py"
+EDGE = "tripcast/flows/edge.py"
 INGEST = "tripcast/flows/ingest.py"
 RERUNS = "tripcast/flows/reruns.py"
 VERIFICATION = "tripcast/flows/verification.py"
@@ -92,6 +93,20 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         ),
         tags=("tripcast", "webhooks"),
         concurrency_limit=1,
+    ),
+    DeploymentSpec(
+        name="on-demand",
+        entrypoint=f"{EDGE}:send_whatsapp_message",
+        cron=None,
+        description="The seed's send-whatsapp-message: queue a text for an opted-in user, send it.",
+        tags=("tripcast", "edge-function"),
+    ),
+    DeploymentSpec(
+        name="on-demand",
+        entrypoint=f"{EDGE}:trigger_automation",
+        cron=None,
+        description="The seed's trigger-automation: check every active rule, execute what is due.",
+        tags=("tripcast", "edge-function"),
     ),
     DeploymentSpec(
         name="on-demand",

@@ -1,0 +1,60 @@
+"""Tasks of the seed's edge functions, re-cut as flows."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from tripcast.models.engine import get_engine
+from tripcast.tasks.retry import DATABASE_RETRIES
+
+OPTED_IN_ACCOUNT = """
+SELECT id, phone_number FROM public.whatsapp_accounts
+WHERE user_id = %(user_id)s AND opt_in_status = 'opted_in'
+"""
+
+QUEUE_TEXT = """
+INSERT INTO public.whatsapp_messages
+  (user_id, whatsapp_account_id, trip_id, direction, message_type, content, status, metadata)
+VALUES (%(user_id)s, %(account_id)s, %(trip_id)s, 'outbound', 'text', %(content)s, 'pending',
+        %(metadata)s)
+RETURNING id
+"""
+
+MESSAGE_STATE = """
+SELECT status, external_id, failed_reason FROM public.whatsapp_messages WHERE id = %(id)s
+"""
+
+
+@task(name="find-opted-in-account", cache_policy=NO_CACHE, **DATABASE_RETRIES)
+def find_opted_in_account(user_id: uuid.UUID) -> dict[str, Any] | None:
+    with get_engine().connect() as connection:
+        row = connection.exec_driver_sql(OPTED_IN_ACCOUNT, {"user_id": user_id}).mappings().first()
+    return dict(row) if row is not None else None
+
+
+@task(name="queue-text-message", cache_policy=NO_CACHE, **DATABASE_RETRIES)
+def queue_text_message(
+    *, user_id: uuid.UUID, account_id: uuid.UUID, trip_id: uuid.UUID | None, content: str
+) -> uuid.UUID:
+    params = {
+        "user_id": user_id,
+        "account_id": account_id,
+        "trip_id": trip_id,
+        "content": content,
+        "metadata": json.dumps({"source": "send-whatsapp-message"}),
+    }
+    with get_engine().begin() as connection:
+        message_id: uuid.UUID = connection.exec_driver_sql(QUEUE_TEXT, params).scalar_one()
+    return message_id
+
+
+@task(name="read-message-state", cache_policy=NO_CACHE, **DATABASE_RETRIES)
+def read_message_state(message_id: uuid.UUID) -> dict[str, Any]:
+    with get_engine().connect() as connection:
+        row = connection.exec_driver_sql(MESSAGE_STATE, {"id": message_id}).mappings().one()
+    return dict(row)
