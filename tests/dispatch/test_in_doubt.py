@@ -64,9 +64,13 @@ async def test_a_status_receipt_settles_an_in_doubt_send_and_logs_it(
         "wamid.LATE",
         NOW,
     )
-    logs = logs_of(engine, message_id)
-    assert [(log["attempt"], log["status"]) for log in logs] == [(1, "failed"), (1, "delivered")]
-    assert logs[1]["provider_response"]["source"] == "status webhook"
+    written = logs_of(engine, message_id)
+    logs = {(log["attempt"], log["status"]): log for log in written}
+    # the POST (in doubt), the attempt's final word (accepted), then the delivery itself
+    assert len(written) == 3
+    assert set(logs) == {(1, "failed"), (1, "sent"), (None, "delivered")}
+    assert logs[(1, "sent")]["provider_response"]["source"] == "status webhook"
+    assert logs[(None, "delivered")]["delivered_at"] == NOW
     clock.advance(hours=1)
     later = await dispatch(engine, clock)  # neither re-sent nor expired
     assert (later.claimed, later.expired_in_doubt, len(httpx_mock.get_requests())) == (0, 0, 1)

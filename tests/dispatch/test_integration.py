@@ -142,6 +142,18 @@ def test_the_webhook_ingest_settles_a_send_accepted_then_dropped(
     (accepted,) = fake_api.accepted(callback_data=str(dropped))
     row = message(engine, dropped)
     assert (row["status"], row["external_id"]) == ("delivered", accepted["wamid"])
+    # its POST (in doubt), its verdict from the webhook (accepted), its delivery
+    logs = rows(
+        engine,
+        "SELECT attempt, status, provider_response ->> 'source' AS source FROM delivery_logs "
+        "WHERE whatsapp_message_id = %(id)s",
+        id=dropped,
+    )
+    assert sorted((log["attempt"] or 0, log["status"], log["source"] or "") for log in logs) == [
+        (0, "delivered", ""),
+        (1, "failed", ""),
+        (1, "sent", "status webhook"),
+    ]
     later = one_at_a_time(engine, fake_api, now_fn=lambda: utc_now() + timedelta(hours=1))
     assert (later.claimed, later.expired_in_doubt) == (0, 0)
     assert fake_api.duplicates() == {}

@@ -78,6 +78,10 @@ def test_sends_in_doubt_are_reconciled_and_replies_applied(
         (str(message_id), "read", accepted[str(message_id)], True) for _, message_id in sends
     }
     assert scalar(engine, "SELECT count(*) FROM delivery_logs WHERE status = 'delivered'") == 20
+    # each send in doubt also gets its attempt's final word: accepted, under attempt 1
+    assert scalar(
+        engine, "SELECT count(*) FROM delivery_logs WHERE status = 'sent' AND attempt = 1"
+    ) == len(sends)
     accounts = rows(engine, "SELECT phone_number, opt_in_status FROM whatsapp_accounts")
     opted_out = {row["phone_number"] for row in accounts if row["opt_in_status"] == "opted_out"}
     assert opted_out == {travellers[0].phone}

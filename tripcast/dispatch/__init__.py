@@ -6,7 +6,8 @@ Public API (no Prefect import here; the Prefect task lives in ``tasks``)::
     report = run_dispatch(engine, client_factory=lambda: WhatsAppClient.from_settings(s))
 
 ``DispatchStopped`` is raised when WhatsApp refuses the account (190 ...), after the
-run recorded everything. ``reconcile_from_statuses`` is for the webhook ingest.
+run recorded everything. ``reconcile_from_statuses`` settles sends in doubt from status
+receipts (the webhook ingest applies the same logging rule, ``sql.LOG_SETTLED_ATTEMPTS``).
 """
 
 from tripcast.dispatch.dispatcher import dispatch_pending, run_dispatch, utc_now

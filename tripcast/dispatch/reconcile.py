@@ -1,12 +1,19 @@
 """Settling in-doubt sends from status webhooks.
 
 Every send carries ``biz_opaque_callback_data`` = the message's id, and Meta echoes it
-in each status update. The webhook ingest applies a status to the row whose
-``external_id`` is the status's wamid; when no row has that wamid yet (the send's
-answer was lost, or the receipt overtook the dispatcher's own write), it calls
-``reconcile_from_statuses`` with the callback data: a still-pending message adopts the
-wamid and the status. Dispatch never claims a row that is no longer pending, and never
-re-sends a pending row whose ``send_started_at`` is set.
+in each status update. A status applies to the row whose ``external_id`` is the
+status's wamid; when no row has that wamid yet (the send's answer was lost, or the
+receipt overtook the dispatcher's own write), the callback data names the row: a
+still-pending message adopts the wamid and the status. Dispatch never claims a row
+that is no longer pending, and never re-sends a pending row whose ``send_started_at``
+is set.
+
+``reconcile_from_statuses`` does that for receipts one has in hand. The webhook ingest
+(``tripcast.webhooks.receipts``) applies receipts set-based with its own status fold,
+and both log the settled send attempt by one rule, ``sql.LOG_SETTLED_ATTEMPTS``: each
+attempt ends with exactly one log carrying its final word ('sent' or 'failed'), written
+here unless a dispatcher holding the row writes it (``sql.attempt_verdict``). A receipt
+whose wamid belongs to a send a rerun superseded is ignored.
 """
 
 from __future__ import annotations
@@ -66,7 +73,8 @@ def reconcile_from_statuses(connection: Connection, receipts: Iterable[Receipt])
     """Apply receipts to still-pending messages matched by callback data; one statement.
 
     Returns the ids of messages it changed. A failed receipt fails the message with
-    Meta's code and message ("131026: Message undeliverable").
+    Meta's code and message ("131026: Message undeliverable"). Logs the settled attempt's
+    verdict (see the module docstring) and, for a delivered message, its delivery.
     """
     chosen = list(_most_advanced(receipts).items())
     if not chosen:

@@ -76,15 +76,59 @@ WHERE m.id = locked.id AND m.lease_owner = %(owner)s AND m.status = 'pending'
 RETURNING m.id
 """
 
+
+# A send attempt settled by a status receipt (the receipt took its row out of 'pending':
+# the send was in doubt, a retry was scheduled, or the receipt overtook the dispatcher's
+# own write) ends with one delivery log, the attempt's final word ("verdict"): 'sent'
+# when WhatsApp accepted the send (the row has a sent_at), else 'failed' with Meta's
+# error. What happens to the message afterwards is logged by whoever applies its
+# receipts, as for every send: 'delivered' once, 'failed' when a sent message fails. So
+# a verdict never says 'delivered', and is read from the row as the receipts left it.
+def attempt_verdict(row: str) -> str:
+    """The verdict of the attempt a receipt settled, from the row alias ``row``."""
+    return (
+        f"CASE WHEN {row}.sent_at IS NOT NULL OR {row}.status IN ('sent', 'delivered', 'read') "
+        "THEN 'sent' ELSE 'failed' END"
+    )
+
+
+# The verdict logs of rows a receipt just took out of 'pending', from a relation
+# ``settled`` holding those rows as updated (id, user_id, whatsapp_account_id,
+# lease_owner, send_started_at, retry_count, status, sent_at, failed_at, failed_reason,
+# error_code, external_id). Shared by RECONCILE_PENDING and the webhook ingest. Who logs
+# the verdict: a dispatcher holding the row with its send started logs it itself (a live
+# one in WRITE_OUTCOMES, a dead one's in RELEASE_ORPHANED_LEASES when its lease runs
+# out); otherwise nobody else will, and it is logged here, under the attempt the receipt
+# answers: in doubt (send started) the attempt was not counted as a retry; scheduled for
+# a retry, it was.
+LOG_SETTLED_ATTEMPTS = f"""
+INSERT INTO public.delivery_logs
+  (user_id, whatsapp_message_id, channel, recipient, status, provider_response,
+   error_message, attempt, error_code, created_at)
+SELECT s.user_id, s.id, 'whatsapp', a.phone_number, v.verdict,
+       jsonb_build_object('source', 'status webhook', 'id', s.external_id,
+                          'status', s.status),
+       CASE WHEN v.verdict = 'failed' THEN s.failed_reason END,
+       CASE WHEN s.send_started_at IS NOT NULL THEN s.retry_count + 1
+            ELSE greatest(s.retry_count, 1) END,
+       CASE WHEN v.verdict = 'failed' THEN s.error_code END,
+       coalesce(s.sent_at, s.failed_at, now())
+FROM settled AS s
+JOIN public.whatsapp_accounts AS a ON a.id = s.whatsapp_account_id
+CROSS JOIN LATERAL (SELECT {attempt_verdict("s")} AS verdict) AS v
+WHERE s.lease_owner IS NULL OR s.send_started_at IS NULL
+RETURNING whatsapp_message_id
+"""
+
 # One statement for the whole batch: the rows' new state and one delivery log per POST.
 # A row the status webhook already moved on (ingest matched it by callback data) keeps
 # its status and failure fields: the receipt knows better than a dropped connection,
-# and when we could only call the attempt in doubt (or retry it), the receipt's verdict
-# is logged for that attempt too. keep_started is false only for rows definitely not
+# and when we could only call the attempt in doubt (or retry it), the attempt's verdict
+# (attempt_verdict) is logged for it too. keep_started is false only for rows definitely not
 # accepted that go back to the queue. Logs are written only for rows updated here, so
 # re-running the statement after a lost commit (the lease is gone by then) writes
 # nothing twice.
-WRITE_OUTCOMES = """
+WRITE_OUTCOMES = f"""
 WITH attempts AS (
   SELECT * FROM unnest(%(log_user_ids)s::uuid[], %(log_message_ids)s::uuid[],
                        %(log_recipients)s::text[], %(log_statuses)s::text[],
@@ -127,13 +171,14 @@ WITH attempts AS (
          l.error_message, l.attempt, l.error_code, l.created_at
   FROM attempts AS l JOIN written AS w ON w.id = l.message_id
   UNION ALL
-  SELECT l.user_id, l.message_id, 'whatsapp', l.recipient,
-         CASE w.status WHEN 'read' THEN 'delivered' ELSE w.status END,
+  SELECT l.user_id, l.message_id, 'whatsapp', l.recipient, v.verdict,
          jsonb_build_object('source', 'status webhook', 'id', w.external_id,
                             'status', w.status),
-         w.failed_reason, l.attempt, w.error_code,
+         CASE WHEN v.verdict = 'failed' THEN w.failed_reason END, l.attempt,
+         CASE WHEN v.verdict = 'failed' THEN w.error_code END,
          coalesce(w.sent_at, w.failed_at, l.created_at)
   FROM attempts AS l JOIN written AS w ON w.id = l.message_id
+  CROSS JOIN LATERAL (SELECT {attempt_verdict("w")} AS verdict) AS v
   WHERE w.ours = 'pending' AND w.status <> 'pending'
 )
 SELECT id FROM written
@@ -196,13 +241,11 @@ RETURNING whatsapp_message_id
 
 # A status receipt for a message still pending here (its send was in doubt, or the
 # receipt overtook our own outcome write): adopt Meta's wamid and status, unless the
-# wamid is one of a send a rerun superseded. Rows that are
-# no longer pending belong to the ingest's ordinary receipt handling. The lease is left
-# alone. Who logs the receipt: a live dispatcher (lease held) logs its attempt itself;
-# once the dispatcher has written its in-doubt outcome (lease cleared) the receipt is
-# logged here, under the attempt it answers; a dead dispatcher's rows are logged by
-# RELEASE_ORPHANED_LEASES when its lease runs out.
-RECONCILE_PENDING = """
+# wamid is one of a send a rerun superseded. Rows that are no longer pending belong to
+# the ingest's ordinary receipt handling. The lease is left alone. Logs: the attempt's
+# verdict as LOG_SETTLED_ATTEMPTS says, and 'delivered' when the receipt delivered it
+# (as the ingest logs every first delivery).
+RECONCILE_PENDING = f"""
 WITH settled AS (
   UPDATE public.whatsapp_messages AS m
   SET status = r.status,
@@ -225,31 +268,27 @@ WITH settled AS (
     AND NOT coalesce(m.metadata -> 'reruns' @> jsonb_build_array(jsonb_build_object(
           'previous', jsonb_build_object('external_id', r.wamid))), false)
   RETURNING m.id, m.user_id, m.whatsapp_account_id, m.lease_owner, m.send_started_at,
-            coalesce(m.retry_count, 0) AS retry_count,
-            r.wamid, r.status, r.at, r.failed_reason, r.error_code
-), logged AS (
+            coalesce(m.retry_count, 0) AS retry_count, m.status, m.sent_at,
+            m.delivered_at, m.failed_at, m.failed_reason, m.error_code, m.external_id
+), verdicts AS ({LOG_SETTLED_ATTEMPTS}), delivered AS (
   INSERT INTO public.delivery_logs
     (user_id, whatsapp_message_id, channel, recipient, status, provider_response,
-     error_message, attempt, error_code, created_at)
-  SELECT s.user_id, s.id, 'whatsapp', a.phone_number,
-         CASE s.status WHEN 'read' THEN 'delivered' ELSE s.status END,
-         jsonb_build_object('source', 'status webhook', 'id', s.wamid, 'status', s.status),
-         s.failed_reason,
-         -- the attempt the receipt answers: in doubt (send started) it was not counted
-         -- as a retry; scheduled for a retry, it was
-         CASE WHEN s.send_started_at IS NOT NULL THEN s.retry_count + 1
-              ELSE greatest(s.retry_count, 1) END,
-         s.error_code, s.at
+     delivered_at, created_at)
+  SELECT s.user_id, s.id, 'whatsapp', a.phone_number, 'delivered',
+         jsonb_build_object('source', 'status webhook', 'id', s.external_id,
+                            'status', s.status),
+         s.delivered_at, s.delivered_at
   FROM settled AS s JOIN public.whatsapp_accounts AS a ON a.id = s.whatsapp_account_id
-  WHERE s.lease_owner IS NULL
+  WHERE s.delivered_at IS NOT NULL
 )
 SELECT id FROM settled
 """
 
 # Rows a dead dispatcher still leases although the status webhook settled them: release
-# them and log the attempt the dispatcher never logged (it died before writing). Read
-# through idx_whatsapp_messages_dispatch_leased, which holds only leased rows.
-RELEASE_ORPHANED_LEASES = """
+# them and log the verdict of the attempt the dispatcher never logged (it died before
+# writing). Read through idx_whatsapp_messages_dispatch_leased, which holds only leased
+# rows.
+RELEASE_ORPHANED_LEASES = f"""
 WITH orphans AS (
   SELECT id FROM public.whatsapp_messages
   WHERE lease_owner IS NOT NULL AND lease_expires_at < %(now)s AND status <> 'pending'
@@ -261,17 +300,18 @@ WITH orphans AS (
   FROM orphans WHERE m.id = orphans.id
   RETURNING m.id, m.user_id, m.whatsapp_account_id, m.status, m.external_id,
             m.send_started_at, coalesce(m.retry_count, 0) + 1 AS attempt, m.failed_reason,
-            m.error_code, coalesce(m.sent_at, m.failed_at, %(now)s) AS at
+            m.error_code, m.sent_at, coalesce(m.sent_at, m.failed_at, %(now)s) AS at
 )
 INSERT INTO public.delivery_logs
   (user_id, whatsapp_message_id, channel, recipient, status, provider_response,
    error_message, attempt, error_code, created_at)
-SELECT r.user_id, r.id, 'whatsapp', a.phone_number,
-       CASE WHEN r.status IN ('delivered', 'read') THEN 'delivered' ELSE r.status END,
+SELECT r.user_id, r.id, 'whatsapp', a.phone_number, v.verdict,
        jsonb_build_object('source', 'status webhook', 'id', r.external_id,
                           'status', r.status, 'note', 'dispatcher stopped before logging'),
-       r.failed_reason, r.attempt, r.error_code, r.at
+       CASE WHEN v.verdict = 'failed' THEN r.failed_reason END, r.attempt,
+       CASE WHEN v.verdict = 'failed' THEN r.error_code END, r.at
 FROM released AS r JOIN public.whatsapp_accounts AS a ON a.id = r.whatsapp_account_id
+CROSS JOIN LATERAL (SELECT {attempt_verdict("r")} AS verdict) AS v
 WHERE r.send_started_at IS NOT NULL
 RETURNING whatsapp_message_id
 """

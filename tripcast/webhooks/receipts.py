@@ -11,7 +11,10 @@
 3. Lock the matched messages in id order (concurrent ingesters never deadlock on them).
 4. One statement computes each message's next state as ``fold.fold_batch`` defines it,
    updates only rows that change, and writes delivery logs for first deliveries and
-   applied failures (provider_response = the status object as Meta sent it).
+   applied failures (provider_response = the status object as Meta sent it). A message
+   it takes out of ``pending`` (a send in doubt) also gets its send attempt's final
+   word, 'sent' or 'failed', under that attempt's number, unless a dispatcher still
+   holding the row will write it; so each attempt ends with exactly one such log.
 5. Unmatched receipts are kept in ``webhook_unmatched_statuses`` and retried with
    backoff; a retried one that matches is applied and deleted; one still unmatched
    after ``give_up_after`` is given up with its reason.
@@ -28,6 +31,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import Connection
 
+from tripcast.dispatch.sql import LOG_SETTLED_ATTEMPTS
 from tripcast.webhooks.extract import RECEIPT_RANK, Receipt
 
 TEMP_TABLE = """
@@ -87,7 +91,11 @@ ORDER BY m.id FOR UPDATE OF m
 
 # The SQL mirror of fold.fold_batch (see there). ``fails``: a failed receipt comes before
 # any delivered/read one in batch order while the message is pending or sent.
-APPLY = """
+# Logs: 'delivered' for a first delivery, 'failed' for a failure applied to a sent
+# message, and, for a message the batch takes out of 'pending' (a send in doubt settled
+# by its receipts), the verdict of that send attempt (dispatch's LOG_SETTLED_ATTEMPTS:
+# the one rule for it, shared with dispatch's own reconciliation).
+APPLY = f"""
 WITH agg AS (
   SELECT message_id, min(wamid) AS wamid,
     min(at) FILTER (WHERE status <> 'failed') AS first_ok,
@@ -138,8 +146,12 @@ WITH agg AS (
          coalesce(n.external_id, n.wamid))
         IS DISTINCT FROM (n.status, n.sent_at, n.delivered_at, n.read_at, n.failed_at,
                           n.external_id)
-  RETURNING m.status
-), logs AS (
+  RETURNING m.id, m.user_id, m.whatsapp_account_id, m.lease_owner, m.send_started_at,
+            coalesce(m.retry_count, 0) AS retry_count, m.status, m.sent_at, m.failed_at,
+            m.failed_reason, m.error_code, m.external_id, n.status AS was
+), settled AS (
+  SELECT * FROM upd WHERE was = 'pending' AND status <> 'pending'
+), verdicts AS ({LOG_SETTLED_ATTEMPTS}), logs AS (
   INSERT INTO public.delivery_logs
     (user_id, whatsapp_message_id, channel, recipient, status, provider_response,
      error_message, delivered_at, error_code)
@@ -151,11 +163,13 @@ WITH agg AS (
   SELECT n.user_id, n.id, 'whatsapp', r.recipient, 'failed', r.raw, r.failed_reason,
          NULL, r.error_code
   FROM nxt n JOIN tc_receipts r ON r.seq = n.fail_seq
-  WHERE n.fails
+  -- a message failing straight from pending, never accepted: that failure is the
+  -- verdict of its send attempt, logged as such above (or by the dispatcher holding it)
+  WHERE n.fails AND NOT (n.status = 'pending' AND n.new_sent_at IS NULL)
   RETURNING 1
 )
 SELECT 'updated:' || status, count(*) FROM upd GROUP BY status
-UNION ALL SELECT 'logs', count(*) FROM logs
+UNION ALL SELECT 'logs', (SELECT count(*) FROM logs) + (SELECT count(*) FROM verdicts)
 UNION ALL SELECT 'matched', count(*) FROM tc_receipts WHERE message_id IS NOT NULL
 """
 
