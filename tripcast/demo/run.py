@@ -131,6 +131,8 @@ def run_demo(options: DemoOptions, *, progress: Progress) -> DemoResult:
 
 
 def _simulated_day(options: DemoOptions, *, progress: Progress) -> DemoResult:
+    from prefect import tags
+
     from tripcast.flows.automations import minute_sweep
 
     day = datetime.combine(datetime.now(UTC).date(), time(0), tzinfo=UTC)
@@ -153,7 +155,8 @@ def _simulated_day(options: DemoOptions, *, progress: Progress) -> DemoResult:
             for moment in range(hour - options.step_hours + 1, hour + 1):
                 for phone, text in moments.get(moment, []):
                     fake.send_inbound(phone, text)
-            result = minute_sweep(now=now)
+            with tags("tripcast", "demo", "sweep"):
+                result = minute_sweep(now=now)
             deferrals += result["jobs"].get("pending:quiet_hours", 0)
             fake.wait_for_webhooks(timeout=30)
             progress(f"{now:%H:%M} UTC: {_line(result)}")
