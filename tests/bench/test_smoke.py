@@ -1,0 +1,72 @@
+"""Each benchmark at its small size: well-formed results, no timing assertions."""
+
+from __future__ import annotations
+
+import pytest
+
+from tripcast.bench import dispatch, memory, planning, scale, webhook
+from tripcast.bench.database import ScratchServer
+from tripcast.bench.results import BenchResult
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def well_formed(result: BenchResult) -> None:
+    assert result.figures and result.setup
+    for figure in result.figures:
+        assert figure.value >= 0 and figure.unit
+        assert figure.reference is None or figure.reference >= 0
+
+
+def test_dispatch(scratch: ScratchServer) -> None:
+    result = dispatch.run(scratch, size="small")
+    well_formed(result)
+    d, plan = result.details, dispatch.SIZES["small"]
+    assert d["throughput"]["sent"] == d["throughput"]["logged"] == plan.backlog
+    assert d["throughput"]["outcomes"] == {"sent": plan.backlog}
+    for key in ("rate", "rate_experiment"):
+        assert d[key]["accepted"] == d[key]["sent"] == plan.rate_messages
+        assert d[key]["max_in_1s"] <= 80
+    assert d["seed_design"]["sent"] == plan.baseline_messages
+    assert d["ceiling_before"]["ok"] == plan.ceiling_requests
+
+
+def test_planning(scratch: ScratchServer) -> None:
+    result = planning.run(scratch, size="small")
+    well_formed(result)
+    trips = planning.SIZES["small"]
+    every = result.details["all_due"]
+    assert every["plan"]["planned"] == every["jobs"] == every["ceiling_rows"] == trips * 5
+    for key in ("day", "all_due"):
+        assert result.details[key]["rerun"]["planned"] == 0
+    assert result.details["day"]["plan"]["planned"] == result.details["day"]["jobs"]
+
+
+def test_webhook(scratch: ScratchServer) -> None:
+    result = webhook.run(scratch, size="small")
+    well_formed(result)
+    size = webhook.SIZES["small"]
+    latency = result.details["latency"]
+    for side in ("ceiling", "receiver"):
+        assert latency[side]["statuses"] == {"200": latency[side]["measured"]}
+    assert latency["stored"] > 0
+    ingest = result.details["ingest"]
+    assert ingest["receipts"] == ingest["matched"] == 2 * size.messages
+    assert ingest["read"] == size.messages == ingest["delivery_logs"]
+
+
+def test_scale(scratch: ScratchServer) -> None:
+    result = scale.run(scratch, size="small")
+    well_formed(result)
+    size = scale.SIZES["small"]
+    assert result.details["rows"] == [size.small_rows, size.large_rows]
+    (plan,) = result.excerpts.values()
+    assert scale.INDEX in plan and "Buffers:" in plan
+    assert len(result.details["claim_ms_large"]) == scale.REPEATS
+
+
+def test_memory(scratch: ScratchServer) -> None:
+    result = memory.run(scratch, size="small")
+    well_formed(result)
+    assert result.details["sent"] == memory.SIZES["small"]
+    assert result.details["backlog"]["peak_rss_kib"] > 0
