@@ -40,8 +40,9 @@ ON CONFLICT (user_id) DO NOTHING
 """
 
 # A new number is unproven: not verified, and an opted-in traveller is back to pending
-# until they confirm it (dispatch sends only to opted_in accounts), so nothing reaches a
-# number nobody proved. An opted-out traveller stays opted out until they confirm.
+# until they confirm it (dispatch sends only verification codes to accounts not opted
+# in), so nothing else reaches a number nobody proved. An opted-out traveller stays
+# opted out until they confirm.
 ISSUE_CODE = """
 UPDATE public.whatsapp_accounts
 SET opt_in_status = CASE WHEN phone_number <> %(phone)s AND opt_in_status = 'opted_in'
