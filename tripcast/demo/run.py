@@ -121,6 +121,16 @@ def traveller_moments(day: datetime, world: World) -> dict[int, list[tuple[str, 
     }
 
 
+def receipts_at(hour: int, last_hour: int) -> list[str]:
+    """Which receipts WhatsApp reports for messages sent at ``hour``: in the evening
+    travellers stop reading, and the day's last messages are not even delivered yet."""
+    if hour >= last_hour:
+        return ["sent"]
+    if hour >= last_hour - 4:
+        return ["sent", "delivered"]
+    return ["sent", "delivered", "read"]
+
+
 def run_demo(options: DemoOptions, *, progress: Progress) -> DemoResult:
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
@@ -152,6 +162,7 @@ def _simulated_day(options: DemoOptions, *, progress: Progress) -> DemoResult:
         for hour in range(0, options.hours + 1, options.step_hours):
             now = day + timedelta(hours=hour)
             fake.set_now(now)
+            fake.set_config(webhook_statuses=receipts_at(hour, options.hours))
             for moment in range(hour - options.step_hours + 1, hour + 1):
                 for phone, text in moments.get(moment, []):
                     fake.send_inbound(phone, text)
