@@ -83,7 +83,8 @@ def test_run_writes_results_on_a_scratch_database(
     admin = create_db_engine(database_factory.admin, poolclass=sa.NullPool)
     with admin.connect() as connection:
         left = connection.exec_driver_sql(
-            "SELECT count(*) FROM pg_database WHERE datname LIKE 'tripcast_bench%'"
+            "SELECT count(*) FROM pg_database WHERE datname LIKE %(prefix)s",
+            {"prefix": "tripcast_bench%"},
         ).scalar_one()
     admin.dispose()
     assert left == 0  # its scratch databases are dropped, the server's others untouched
