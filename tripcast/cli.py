@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from tripcast.commands import db, demo, fake, rerun, serve, sweep, verify, webhook
+from tripcast.commands import bench, db, demo, fake, rerun, serve, sweep, verify, webhook
 from tripcast.commands.runtime import NotMigrated
 from tripcast.models.embedded import EmbeddedDatabaseError
 from tripcast.models.engine import DatabaseUnavailable
@@ -17,7 +17,7 @@ EXIT_CONFIG = 2
 EXIT_DATABASE = 3
 
 Handler = Callable[[argparse.Namespace], int]
-COMMAND_MODULES = (demo, db, sweep, serve, webhook, rerun, verify, fake)
+COMMAND_MODULES = (demo, db, sweep, serve, webhook, rerun, verify, fake, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:
