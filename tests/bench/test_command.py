@@ -112,3 +112,24 @@ def test_a_role_that_cannot_create_databases_is_refused(database_factory: Databa
         with admin.connect() as connection:
             connection.exec_driver_sql(f"DROP ROLE {role}")
         admin.dispose()
+
+
+def test_the_embedded_server_gets_its_own_database(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tripcast.models import embedded
+    from tripcast.settings import load_settings
+
+    class Server:
+        def get_uri(self, database: str) -> str:
+            return f"postgresql://postgres:@/{database}?host={tmp_path}"
+
+    monkeypatch.setattr(embedded, "embedded_server", lambda home: Server())
+    monkeypatch.delenv("TRIPCAST_DATABASE_URL", raising=False)
+    server = ScratchServer.from_settings(load_settings(home=tmp_path))
+    assert (server.name, server.template, server.external) == (
+        "tripcast_bench",
+        "tripcast_bench_template",
+        False,
+    )
+    assert "/postgres?" in server.admin_url and "embedded server" in server.describe()
