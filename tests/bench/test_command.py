@@ -48,7 +48,10 @@ def test_blocks_are_replaced_in_place_or_appended() -> None:
 
 @pytest.mark.integration
 def test_run_writes_results_on_a_scratch_database(
-    database_factory: DatabaseFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database_factory: DatabaseFactory,
+    pg_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from tripcast.settings import get_settings
 
@@ -79,7 +82,8 @@ def test_run_writes_results_on_a_scratch_database(
     )
     assert "tripcast bench --only scale --size small" in written and "Load average" in written
     assert "tripcast-bench:summary" not in written  # only a run of everything writes it
-    assert json.loads(results.read_text())[0]["name"] == "scale"
+    assert str(pg_home) not in written and "host=" not in written  # no machine paths
+    assert [r["name"] for r in json.loads(results.read_text())["results"]] == ["scale"]
     admin = create_db_engine(database_factory.admin, poolclass=sa.NullPool)
     with admin.connect() as connection:
         left = connection.exec_driver_sql(
@@ -132,4 +136,5 @@ def test_the_embedded_server_gets_its_own_database(
         "tripcast_bench_template",
         False,
     )
-    assert "/postgres?" in server.admin_url and "embedded server" in server.describe()
+    assert "/postgres?" in server.admin_url
+    assert server.describe() == "scratch database tripcast_bench on the embedded server"

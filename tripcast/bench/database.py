@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
 from tripcast.models import migrate
-from tripcast.models.engine import create_db_engine, describe_url, sqlalchemy_url
+from tripcast.models.engine import create_db_engine, sqlalchemy_url
 from tripcast.settings import Settings
 
 EMBEDDED_NAME = "tripcast_bench"
@@ -56,9 +56,9 @@ class ScratchServer:
         return cls(sqlalchemy_url(settings), name=name, external=True)
 
     def describe(self) -> str:
-        where = describe_url(self.admin_url).rsplit("/", 1)[0]
+        """Which server, never where it is (no host, no socket directory, no credentials)."""
         kind = "the server of TRIPCAST_DATABASE_URL" if self.external else "the embedded server"
-        return f"scratch database {self.name} on {kind} ({where})"
+        return f"scratch database {self.name} on {kind}"
 
     def url(self, database: str) -> str:
         return make_url(self.admin_url).set(database=database).render_as_string(hide_password=False)

@@ -185,6 +185,18 @@ def _describe(result: BenchResult) -> None:
         "empty table); for the re-run, every planned job re-inserted by one bare "
         "`INSERT … ON CONFLICT DO NOTHING` (rolled back).",
     ]
+    result.notes = [_breakdown(scenario, d[scenario.key]) for scenario in SCENARIOS]
+
+
+def _breakdown(scenario: Scenario, d: dict[str, Any]) -> str:
+    def spent(run: dict[str, Any]) -> str:
+        parts = ", ".join(f"{label} {seconds:.2f}" for label, seconds in run["statements"].items())
+        return f"{run['seconds']:.2f} s ({parts})"
+
+    return (
+        f"Where the time goes, {scenario.label}: plan {spent(d['plan'])}; re-run "
+        f"{spent(d['rerun'])}. Seeding took {d['seed_seconds']:.1f} s."
+    )
 
 
 def _figures(result: BenchResult, scenario: Scenario) -> None:

@@ -195,6 +195,26 @@ def _describe(result: BenchResult, plan: WebhookSize) -> None:
         "`drain` (default policy: 100 deliveries per transaction). Ceiling: the same row "
         "changes and delivery logs by two bare set-based statements, rolled back.",
     ]
+    latency, ingest = result.details["latency"], result.details["ingest"]
+    result.notes = [_latency_note(name, latency[key]) for key, name in LATENCY_SIDES]
+    result.notes += [
+        f"{latency['stored']:,} deliveries stored by the receiver during its run.",
+        f"Ingest: {ingest['receipts']:,} receipts from {ingest['deliveries']:,} deliveries "
+        f"in {ingest['seconds']} s; messages updated {ingest['updated']}, "
+        f"{ingest['delivery_logs']:,} delivery logs; the bare statements took "
+        f"{ingest['bare_seconds']} s.",
+    ]
+
+
+LATENCY_SIDES = (("ceiling", "Ceiling (no database)"), ("receiver", "Receiver"))
+
+
+def _latency_note(name: str, side: dict[str, Any]) -> str:
+    return (
+        f"{name}: p50 {side['p50_ms']} ms, p99 {side['p99_ms']} ms, max {side['max_ms']} ms "
+        f"over {side['measured']:,} deliveries offered at {side['offered_per_second']}/s; "
+        f"answers {side['statuses']}; launch lateness p99 {side['launch_lateness_p99_ms']} ms."
+    )
 
 
 def _figures(result: BenchResult, plan: WebhookSize) -> None:

@@ -52,8 +52,12 @@ def _bench(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     print(table(run.results))
     if args.json:
-        results = [result.as_json() for result in run.results]
-        Path(args.json).write_text(json.dumps(results, indent=2, default=str) + "\n")
+        document = {
+            "command": run.command,
+            "machine": run.machine.__dict__,
+            "results": [result.as_json() for result in run.results],
+        }
+        Path(args.json).write_text(json.dumps(document, indent=2, default=str) + "\n")
     if not args.no_write:
         write_benchmarks(Path(args.output), run, complete=names == list(NAMES))
         print(f"results written to {args.output}")
