@@ -32,6 +32,10 @@ def test_options() -> None:
         bench.command_line(args, names) == "tripcast bench --only scale,planning,memory --size full"
     )
     assert bench.selected(None) == list(bench.NAMES)
+    assert bench.output_path(args) == Path("BENCHMARKS.md")
+    small = parser().parse_args(["bench", "--size", "small"])
+    assert bench.output_path(small) is None  # a smoke run never overwrites full results
+    assert bench.output_path(parser().parse_args(["bench", "--no-write"])) is None
     with pytest.raises(ValueError, match="unknown benchmark"):
         bench.selected(["speed"])
 

@@ -44,8 +44,13 @@ def number(value: float | None) -> str:
     return f"{value:.3g}"
 
 
-def verdict(figure: Figure) -> str:
-    return {True: "met", False: "MISSED", None: ""}[figure.met]
+def verdict(figure: Figure, *, size: str = "full") -> str:
+    """Targets hold for the full size only; a small run's figures are not judged."""
+    if figure.met is None:
+        return ""
+    if size != "full":
+        return "(small run)"
+    return "met" if figure.met else "MISSED"
 
 
 def ratio(figure: Figure) -> str:
@@ -62,7 +67,8 @@ def table(results: list[BenchResult]) -> str:
             reference = (
                 f"{number(f.reference)} {f.unit} ({f.reference_label})" if f.reference else "—"
             )
-            rows.append((result.name, f.name, value, reference, ratio(f), f.target, verdict(f)))
+            judged = verdict(f, size=result.size)
+            rows.append((result.name, f.name, value, reference, ratio(f), f.target, judged))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
@@ -82,7 +88,8 @@ def figures_markdown(results: list[BenchResult], *, with_benchmark: bool = False
                 f"{number(f.reference)} {f.unit} ({f.reference_label})" if f.reference else "—"
             )
             cells = [f.name, f"{number(f.value)} {f.unit}", reference, ratio(f), f.target]
-            cells.append(f"**{verdict(f)}**" if f.met is False else verdict(f))
+            judged = verdict(f, size=result.size)
+            cells.append(f"**{judged}**" if judged == "MISSED" else judged)
             prefix = f"| {result.name} " if with_benchmark else ""
             lines.append(prefix + "| " + " | ".join(cells) + " |")
     return lines

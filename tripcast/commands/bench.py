@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 NAMES = ("dispatch", "planning", "webhook", "scale", "memory")
+DEFAULT_OUTPUT = "BENCHMARKS.md"
 EXIT_REFUSED = 3
 
 
@@ -58,10 +59,20 @@ def _bench(args: argparse.Namespace) -> int:
             "results": [result.as_json() for result in run.results],
         }
         Path(args.json).write_text(json.dumps(document, indent=2, default=str) + "\n")
-    if not args.no_write:
-        write_benchmarks(Path(args.output), run, complete=names == list(NAMES))
-        print(f"results written to {args.output}")
+    output = output_path(args)
+    if output is not None:
+        write_benchmarks(output, run, complete=names == list(NAMES))
+        print(f"results written to {output}")
     return 0
+
+
+def output_path(args: argparse.Namespace) -> Path | None:
+    """Where results go: BENCHMARKS.md for full runs; a smoke run writes only when asked."""
+    if args.no_write:
+        return None
+    if args.output is not None:
+        return Path(args.output)
+    return Path(DEFAULT_OUTPUT) if args.size == "full" else None
 
 
 def register(commands: Any) -> None:
@@ -87,7 +98,10 @@ def register(commands: Any) -> None:
         default="full",
         help="full: the sizes of the targets (minutes); small: a smoke run (seconds)",
     )
-    bench.add_argument("--output", default="BENCHMARKS.md", help="the file to update")
+    bench.add_argument(
+        "--output",
+        help=f"the file to update (default {DEFAULT_OUTPUT}; small runs write only when given)",
+    )
     bench.add_argument("--no-write", action="store_true", help="print only, write no file")
     bench.add_argument("--json", metavar="PATH", help="also write every result as JSON")
     bench.add_argument(
