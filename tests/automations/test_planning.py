@@ -10,6 +10,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from tests.support.world import insert, make_rule, make_trip, make_user, set_preferences
 from tripcast.automations.planner import plan_rules
+from tripcast.automations.planning import PlanWindow, plan
+from tripcast.automations.rules import load_rule_configs
+from tripcast.rules.occurrences import tick_key
 
 
 def run_planning(engine: Engine, now: datetime, **window: timedelta) -> dict[str, int]:
@@ -242,3 +245,107 @@ def test_concurrent_planners_create_nothing_twice(engine: Engine) -> None:
     assert len(planned) == 20 * 2
     assert sum(totals) == len(planned)
     assert len({job["dedupe_key"] for job in planned}) == len(planned)
+
+
+def last_errors(engine: Engine) -> dict[object, str | None]:
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT id, last_error FROM automation_rules")
+        return {row.id: row.last_error for row in rows}
+
+
+def test_rules_sharing_a_configuration_are_validated_once_and_planned_each(
+    engine: Engine,
+) -> None:
+    with engine.begin() as connection:
+        for days_before in (1, 1, 1, 2):
+            user = make_user(connection)
+            make_trip(connection, user_id=user, start=date(2026, 4, 1) + timedelta(days_before))
+            make_rule(
+                connection,
+                user_id=user,
+                trigger_type="trip_start",
+                trigger_config={"days_before": days_before, "send_at": "09:00"},
+            )
+    report = plan_rules(engine, now=at("2026-04-01T08:55:00+00:00"))
+    assert (report.rules, report.configs, report.planned["trip_start"]) == (4, 2, 4)
+    with engine.connect() as connection:
+        planned = jobs(connection)
+    assert len({job["automation_rule_id"] for job in planned}) == 4
+
+
+def test_an_invalid_configuration_marks_every_rule_holding_it_and_clears_once_fixed(
+    engine: Engine,
+) -> None:
+    with engine.begin() as connection:
+        broken = [
+            make_rule(
+                connection,
+                user_id=make_user(connection),
+                trigger_type="trip_start",
+                trigger_config={"days_before": 500},
+            )
+            for _ in range(2)
+        ]
+    now = at("2026-04-01T08:55:00+00:00")
+    report = plan_rules(engine, now=now)
+    assert sorted(str(rule.id) for rule in report.invalid) == sorted(map(str, broken))
+    assert all("between 0 and 365" in (last_errors(engine)[rule] or "") for rule in broken)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE automation_rules SET trigger_config = '{\"days_before\": 5}' WHERE id = %(id)s",
+            {"id": broken[0]},
+        )
+    again = plan_rules(engine, now=now + timedelta(minutes=1))
+    assert [rule.id for rule in again.invalid] == [broken[1]]
+    errors = last_errors(engine)
+    assert errors[broken[0]] is None
+    assert errors[broken[1]] is not None
+
+
+def test_a_rule_edited_after_its_configuration_was_read_is_not_planned_with_it(
+    engine: Engine,
+) -> None:
+    with engine.begin() as connection:
+        user = make_user(connection)
+        make_trip(connection, user_id=user, start=date(2026, 4, 2))
+        rule = make_rule(
+            connection, user_id=user, trigger_type="trip_start", trigger_config={"days_before": 1}
+        )
+    window = PlanWindow(now=at("2026-04-01T08:55:00+00:00"))
+    with engine.begin() as connection:
+        configs = load_rule_configs(connection, trigger_types=["trip_start"])
+        connection.exec_driver_sql(
+            'UPDATE automation_rules SET trigger_config = \'{"days_before": "soon"}\' '
+            "WHERE id = %(id)s",
+            {"id": rule},
+        )
+        assert plan(connection, configs, trigger_type="trip_start", window=window) == 0
+
+
+def test_schedule_keys_match_tick_key_and_skip_ticks_before_the_rule_existed(
+    engine: Engine,
+) -> None:
+    with engine.begin() as connection:
+        rules = [
+            make_rule(
+                connection,
+                user_id=make_user(connection),
+                trigger_type="schedule",
+                trigger_config={"cron": "*/10 * * * *", "timezone": "UTC"},
+                action_config={"template": "daily_digest"},
+                created_at=created,
+            )
+            for created in ("2026-05-01T10:55:00Z", "2026-05-01T11:25:00Z")
+        ]
+    report = plan_rules(engine, now=at("2026-05-01T11:40:00+00:00"))
+    assert report.configs == 1
+    with engine.connect() as connection:
+        planned = {(job["automation_rule_id"], job["dedupe_key"]) for job in jobs(connection)}
+    ticks = {rules[0]: ["11:00", "11:10", "11:20", "11:30", "11:40", "11:50"]}
+    ticks[rules[1]] = ["11:30", "11:40", "11:50"]
+    expected = {
+        (rule, tick_key(rule, at(f"2026-05-01T{hhmm}:00+00:00")))
+        for rule, hhmms in ticks.items()
+        for hhmm in hhmms
+    }
+    assert planned == expected

@@ -9,7 +9,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from tripcast.automations.planning import PlanWindow, plan
-from tripcast.automations.rules import InvalidRule, load_active_rules, record_invalid_rules
+from tripcast.automations.rules import (
+    InvalidRule,
+    clear_recovered_errors,
+    invalid_rules,
+    load_rule_configs,
+    record_invalid_rules,
+)
 from tripcast.rules.triggers import TRIGGER_TYPES
 
 
@@ -17,6 +23,7 @@ from tripcast.rules.triggers import TRIGGER_TYPES
 class PlanReport:
     planned: dict[str, int] = field(default_factory=dict)
     rules: int = 0
+    configs: int = 0
     invalid: list[InvalidRule] = field(default_factory=list)
 
     @property
@@ -36,11 +43,14 @@ def plan_rules(
     window = PlanWindow(now=now, horizon=horizon, max_lateness=max_lateness)
     report = PlanReport()
     with engine.begin() as connection:
-        rules, report.invalid = load_active_rules(connection, trigger_types=trigger_types)
+        configs = load_rule_configs(connection, trigger_types=trigger_types)
+        report.invalid = invalid_rules(connection, configs)
         record_invalid_rules(connection, report.invalid, now=now)
-        report.rules = len(rules)
+        clear_recovered_errors(connection, configs)
+        report.configs = len(configs)
+        report.rules = sum(c.rules for c in configs if c.rule is not None)
         for trigger_type in trigger_types:
             report.planned[trigger_type] = plan(
-                connection, rules, trigger_type=trigger_type, window=window
+                connection, configs, trigger_type=trigger_type, window=window
             )
     return report

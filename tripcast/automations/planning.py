@@ -1,8 +1,9 @@
 """Planning: active rules × their subjects → due ``scheduled_jobs``, in set-based SQL.
 
-Each trigger type is one ``INSERT … SELECT`` over the validated rules (passed in as
-arrays, so a malformed ``trigger_config`` can never break the statement) joined with
-their trips, bookings or expenses. A unique ``dedupe_key`` per (rule, subject,
+Each trigger type is one ``INSERT … SELECT`` over the validated configurations (passed
+in as arrays and joined back to the rules holding them, so a malformed
+``trigger_config`` can never break the statement) joined with their trips, bookings or
+expenses. A unique ``dedupe_key`` per (rule, subject,
 occurrence) — the format of ``tripcast.rules.occurrences`` — makes planning idempotent:
 re-running it, or two planners racing, inserts nothing twice (``ON CONFLICT DO NOTHING``).
 
@@ -13,15 +14,14 @@ not fire for last month's trips).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy.engine import Connection
 
-from tripcast.automations.rules import ActiveRule
-from tripcast.rules.occurrences import tick_key
+from tripcast.automations.rules import RULE_MATCHES_CONFIG, RuleConfig, config_columns
 from tripcast.rules.triggers import (
     BookingPendingTrigger,
     BudgetExceededTrigger,
@@ -37,7 +37,7 @@ traveller_zone AS (
   SELECT p.user_id, z.name AS zone
   FROM public.notification_preferences p
   JOIN pg_timezone_names z ON z.name = p.timezone
-  WHERE p.user_id = ANY(%(user_ids)s::uuid[])
+  WHERE p.user_id IN (SELECT user_id FROM rule)
 )"""
 
 INSERT_JOBS = """
@@ -48,23 +48,35 @@ WHERE due_at > %(not_before)s AND due_at <= %(not_after)s
 ON CONFLICT (dedupe_key) DO NOTHING
 """
 
+# Each statement starts from the validated configurations (``config``, one row each with
+# the trigger's parameters) and joins the active rules that hold them (``rule``).
+CONFIG = """
+SELECT * FROM unnest(%(trigger_types)s::text[], %(trigger_configs)s::text[],
+                     %(action_types)s::text[], %(action_configs)s::text[], {parameters})
+  AS c(trigger_type, trigger_config, action_type, action_config, {names})"""
+
+RULE = f"""
+SELECT r.id AS rule_id, r.user_id, r.created_at, c.*
+FROM config c JOIN public.automation_rules r ON {RULE_MATCHES_CONFIG}"""
+
 # Trip edges: the trip's start (or end) date shifted by the rule's days, at the rule's
 # local send time in the traveller's zone. `AT TIME ZONE` turns that wall time into an
 # instant, DST included.
 PLAN_TRIP_EDGE = f"""
-WITH rule AS (
-  SELECT * FROM unnest(%(rule_ids)s::uuid[], %(user_ids)s::uuid[], %(job_types)s::text[],
-                       %(day_offsets)s::int[], %(send_at)s::time[])
-    AS r(rule_id, user_id, job_type, day_offset, send_at)
-),
+WITH config AS ({
+    CONFIG.format(
+        parameters="%(day_offsets)s::int[], %(send_at)s::time[]", names="day_offset, send_at"
+    )
+}),
+rule AS ({RULE}),
 {TRAVELLER_ZONE},
 occurrence AS (
-  SELECT r.user_id, r.rule_id, t.id AS trip_id, r.job_type,
+  SELECT r.user_id, r.rule_id, t.id AS trip_id, r.action_type AS job_type,
          ((t.{{date_column}} + r.day_offset) + r.send_at) AT TIME ZONE coalesce(z.zone, 'UTC')
            AS due_at,
          r.rule_id::text || ':trip:' || t.id::text || ':{{edge}}:'
            || to_char(t.{{date_column}}, 'YYYY-MM-DD') AS dedupe_key,
-         jsonb_build_object('trigger', %(trigger)s::text, 'day', t.{{date_column}}) AS payload
+         jsonb_build_object('trigger', r.trigger_type, 'day', t.{{date_column}}) AS payload
   FROM rule r
   JOIN public.trips t ON t.user_id = r.user_id
   LEFT JOIN traveller_zone z ON z.user_id = r.user_id
@@ -74,13 +86,10 @@ occurrence AS (
 {INSERT_JOBS}"""
 
 PLAN_BOOKING_PENDING = f"""
-WITH rule AS (
-  SELECT * FROM unnest(%(rule_ids)s::uuid[], %(user_ids)s::uuid[], %(job_types)s::text[],
-                       %(hours)s::float8[])
-    AS r(rule_id, user_id, job_type, hours)
-),
+WITH config AS ({CONFIG.format(parameters="%(hours)s::float8[]", names="hours")}),
+rule AS ({RULE}),
 occurrence AS (
-  SELECT r.user_id, r.rule_id, b.trip_id, r.job_type,
+  SELECT r.user_id, r.rule_id, b.trip_id, r.action_type AS job_type,
          b.created_at + make_interval(secs => r.hours * 3600) AS due_at,
          r.rule_id::text || ':booking:' || b.id::text AS dedupe_key,
          jsonb_build_object('trigger', 'booking_pending', 'booking_id', b.id) AS payload
@@ -92,20 +101,17 @@ occurrence AS (
 # Budget alerts are due as soon as spending reaches the threshold; one per trip and
 # threshold, however often spending crosses it.
 PLAN_BUDGET_EXCEEDED = f"""
-WITH rule AS (
-  SELECT * FROM unnest(%(rule_ids)s::uuid[], %(user_ids)s::uuid[], %(job_types)s::text[],
-                       %(thresholds)s::int[])
-    AS r(rule_id, user_id, job_type, threshold)
-),
+WITH config AS ({CONFIG.format(parameters="%(thresholds)s::int[]", names="threshold")}),
+rule AS ({RULE}),
 spending AS (
   SELECT e.trip_id, sum(e.amount) AS spent
   FROM public.expenses e
   JOIN public.trips t ON t.id = e.trip_id
-  WHERE t.user_id = ANY(%(user_ids)s::uuid[]) AND t.budget_amount > 0
+  WHERE t.user_id IN (SELECT user_id FROM rule) AND t.budget_amount > 0
   GROUP BY e.trip_id
 ),
 occurrence AS (
-  SELECT r.user_id, r.rule_id, t.id AS trip_id, r.job_type,
+  SELECT r.user_id, r.rule_id, t.id AS trip_id, r.action_type AS job_type,
          %(now)s::timestamptz AS due_at,
          r.rule_id::text || ':budget:' || t.id::text || ':' || r.threshold AS dedupe_key,
          jsonb_build_object('trigger', 'budget_exceeded', 'threshold', r.threshold,
@@ -117,12 +123,23 @@ occurrence AS (
 )
 {INSERT_JOBS}"""
 
+# Cron ticks are computed once per configuration in Python; a rule takes the ticks of its
+# configuration that come after it was created. The key is ``occurrences.tick_key``.
 PLAN_TICKS = f"""
-WITH occurrence AS (
-  SELECT * FROM unnest(%(user_ids)s::uuid[], %(rule_ids)s::uuid[], %(trip_ids)s::uuid[],
-                       %(job_types)s::text[], %(due_at)s::timestamptz[],
-                       %(dedupe_keys)s::text[], %(payloads)s::jsonb[])
-    AS o(user_id, rule_id, trip_id, job_type, due_at, dedupe_key, payload)
+WITH config AS ({CONFIG.format(parameters="%(config_numbers)s::int[]", names="number")}),
+rule AS ({RULE}),
+tick AS (
+  SELECT * FROM unnest(%(tick_configs)s::int[], %(ticks)s::timestamptz[], %(tick_texts)s::text[])
+    AS t(number, at, text)
+),
+occurrence AS (
+  SELECT r.user_id, r.rule_id, NULL::uuid AS trip_id, r.action_type AS job_type,
+         t.at AS due_at,
+         r.rule_id::text || ':tick:'
+           || to_char(t.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS dedupe_key,
+         jsonb_build_object('trigger', 'schedule', 'tick', t.text) AS payload
+  FROM rule r JOIN tick t ON t.number = r.number
+  WHERE t.at > r.created_at
 )
 {INSERT_JOBS}"""
 
@@ -137,68 +154,53 @@ class PlanWindow:
         return {"not_before": self.now - self.max_lateness, "not_after": self.now + self.horizon}
 
 
-def _columns(rules: Sequence[ActiveRule]) -> dict[str, list[object]]:
-    return {
-        "rule_ids": [r.id for r in rules],
-        "user_ids": [r.user_id for r in rules],
-        "job_types": [r.rule.action_type for r in rules],
-    }
+def _trigger(config: RuleConfig) -> object:
+    assert config.rule is not None, "only validated configurations are planned"
+    return config.rule.trigger
 
 
 def plan_trip_edges(
-    connection: Connection, rules: Sequence[ActiveRule], *, edge: str, window: PlanWindow
+    connection: Connection, configs: Sequence[RuleConfig], *, edge: str, window: PlanWindow
 ) -> int:
     """Plan trip_start (``edge='start'``) or trip_end (``edge='end'``) rules; jobs inserted."""
-    if not rules:
-        return 0
+    triggers = [cast(TripStartTrigger | TripEndTrigger, _trigger(c)) for c in configs]
     offsets = [
-        -r.rule.trigger.days_before
-        if isinstance(r.rule.trigger, TripStartTrigger)
-        else r.rule.trigger.days_after
-        for r in rules
-        if isinstance(r.rule.trigger, TripStartTrigger | TripEndTrigger)
+        -t.days_before if isinstance(t, TripStartTrigger) else t.days_after for t in triggers
     ]
-    send_at = [r.rule.trigger.send_at for r in rules]  # type: ignore[union-attr]
     # Local dates that can hold a due instant in the window, with a day of slack on each
     # side for timezones (UTC-12 … UTC+14).
     first_day = (window.now - window.max_lateness - timedelta(days=1)).date()
     last_day = (window.now + window.horizon + timedelta(days=1)).date()
-    sql = PLAN_TRIP_EDGE.format(date_column=f"{edge}_date", edge=edge)
     params = {
-        **_columns(rules),
+        **config_columns(configs),
         "day_offsets": offsets,
-        "send_at": send_at,
-        "trigger": f"trip_{edge}",
+        "send_at": [t.send_at for t in triggers],
         "first_day": first_day,
         "last_day": last_day,
         **window.bounds(),
     }
+    sql = PLAN_TRIP_EDGE.format(date_column=f"{edge}_date", edge=edge)
     return connection.exec_driver_sql(sql, params).rowcount
 
 
 def plan_booking_pending(
-    connection: Connection, rules: Sequence[ActiveRule], *, window: PlanWindow
+    connection: Connection, configs: Sequence[RuleConfig], *, window: PlanWindow
 ) -> int:
-    if not rules:
-        return 0
-    hours = [
-        r.rule.trigger.hours for r in rules if isinstance(r.rule.trigger, BookingPendingTrigger)
-    ]
-    params = {**_columns(rules), "hours": hours, **window.bounds()}
+    hours = [cast(BookingPendingTrigger, _trigger(c)).hours for c in configs]
+    params = {**config_columns(configs), "hours": hours, **window.bounds()}
     return connection.exec_driver_sql(PLAN_BOOKING_PENDING, params).rowcount
 
 
 def plan_budget_exceeded(
-    connection: Connection, rules: Sequence[ActiveRule], *, window: PlanWindow
+    connection: Connection, configs: Sequence[RuleConfig], *, window: PlanWindow
 ) -> int:
-    if not rules:
-        return 0
-    thresholds = [
-        r.rule.trigger.threshold_percent
-        for r in rules
-        if isinstance(r.rule.trigger, BudgetExceededTrigger)
-    ]
-    params = {**_columns(rules), "thresholds": thresholds, "now": window.now, **window.bounds()}
+    thresholds = [cast(BudgetExceededTrigger, _trigger(c)).threshold_percent for c in configs]
+    params = {
+        **config_columns(configs),
+        "thresholds": thresholds,
+        "now": window.now,
+        **window.bounds(),
+    }
     return connection.exec_driver_sql(PLAN_BUDGET_EXCEEDED, params).rowcount
 
 
@@ -208,42 +210,30 @@ SCHEDULE_MAX_LATENESS = timedelta(hours=1)
 
 
 def plan_schedule(
-    connection: Connection, rules: Sequence[ActiveRule], *, window: PlanWindow
+    connection: Connection, configs: Sequence[RuleConfig], *, window: PlanWindow
 ) -> int:
-    """Cron ticks are computed in Python (croniter, DST-aware), inserted in one statement."""
-    rows: dict[str, list[object]] = {
-        key: []
-        for key in (
-            "user_ids",
-            "rule_ids",
-            "trip_ids",
-            "job_types",
-            "due_at",
-            "dedupe_keys",
-            "payloads",
-        )
-    }
+    """Cron ticks (croniter, DST-aware) per configuration, joined with rules in SQL."""
     lateness = min(window.max_lateness, SCHEDULE_MAX_LATENESS)
-    for active in rules:
-        trigger = active.rule.trigger
-        if not isinstance(trigger, ScheduleTrigger):
-            continue
-        after = max(window.now - lateness, active.created_at)
-        for tick in trigger.ticks(after=after, until=window.now + window.horizon):
-            rows["user_ids"].append(active.user_id)
-            rows["rule_ids"].append(active.id)
-            rows["trip_ids"].append(None)
-            rows["job_types"].append(active.rule.action_type)
-            rows["due_at"].append(tick)
-            rows["dedupe_keys"].append(tick_key(active.id, tick))
-            rows["payloads"].append(json.dumps({"trigger": "schedule", "tick": tick.isoformat()}))
-    if not rows["rule_ids"]:
-        return 0
     bounds = {"not_before": window.now - lateness, "not_after": window.now + window.horizon}
-    return connection.exec_driver_sql(PLAN_TICKS, {**rows, **bounds}).rowcount
+    ticks: dict[str, list[Any]] = {"tick_configs": [], "ticks": [], "tick_texts": []}
+    for number, config in enumerate(configs):
+        trigger = cast(ScheduleTrigger, _trigger(config))
+        for tick in trigger.ticks(after=bounds["not_before"], until=bounds["not_after"]):
+            ticks["tick_configs"].append(number)
+            ticks["ticks"].append(tick)
+            ticks["tick_texts"].append(tick.isoformat())
+    if not ticks["ticks"]:
+        return 0
+    params = {
+        **config_columns(configs),
+        "config_numbers": list(range(len(configs))),
+        **ticks,
+        **bounds,
+    }
+    return connection.exec_driver_sql(PLAN_TICKS, params).rowcount
 
 
-PLANNERS = {
+PLANNERS: dict[str, Callable[[Connection, Sequence[RuleConfig], PlanWindow], int]] = {
     "trip_start": lambda c, r, w: plan_trip_edges(c, r, edge="start", window=w),
     "trip_end": lambda c, r, w: plan_trip_edges(c, r, edge="end", window=w),
     "booking_pending": lambda c, r, w: plan_booking_pending(c, r, window=w),
@@ -253,8 +243,13 @@ PLANNERS = {
 
 
 def plan(
-    connection: Connection, rules: Sequence[ActiveRule], *, trigger_type: str, window: PlanWindow
+    connection: Connection,
+    configs: Sequence[RuleConfig],
+    *,
+    trigger_type: str,
+    window: PlanWindow,
 ) -> int:
-    """Plan every rule of ``trigger_type``; the number of jobs inserted."""
-    own = [r for r in rules if r.rule.trigger_type == trigger_type]
-    return int(PLANNERS[trigger_type](connection, own, window))
+    """Plan every rule holding one of the valid ``configs`` of ``trigger_type``; the
+    number of jobs inserted."""
+    own = [c for c in configs if c.rule is not None and c.trigger_type == trigger_type]
+    return PLANNERS[trigger_type](connection, own, window) if own else 0
