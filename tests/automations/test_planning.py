@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from tests.support.world import insert, make_rule, make_trip, make_user, set_preferences
 from tripcast.automations.planner import plan_rules
-from tripcast.automations.planning import PlanWindow, plan
+from tripcast.automations.planning import PlanWindow, plan, stage_rules
 from tripcast.automations.rules import load_rule_configs
 from tripcast.rules.occurrences import tick_key
 
@@ -319,6 +319,7 @@ def test_a_rule_edited_after_its_configuration_was_read_is_not_planned_with_it(
             "WHERE id = %(id)s",
             {"id": rule},
         )
+        assert stage_rules(connection, configs) == 0
         assert plan(connection, configs, trigger_type="trip_start", window=window) == 0
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from tripcast.automations.planning import PlanWindow, plan
+from tripcast.automations.planning import PlanWindow, plan, stage_rules
 from tripcast.automations.rules import (
     InvalidRule,
     clear_recovered_errors,
@@ -47,10 +47,11 @@ def plan_rules(
         report.invalid = invalid_rules(connection, configs)
         record_invalid_rules(connection, report.invalid, now=now)
         clear_recovered_errors(connection, configs)
+        valid = [c for c in configs if c.rule is not None]
         report.configs = len(configs)
-        report.rules = sum(c.rules for c in configs if c.rule is not None)
+        report.rules = stage_rules(connection, valid)
         for trigger_type in trigger_types:
             report.planned[trigger_type] = plan(
-                connection, configs, trigger_type=trigger_type, window=window
+                connection, valid, trigger_type=trigger_type, window=window
             )
     return report

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.engine import Connection
 
@@ -30,6 +30,30 @@ from tripcast.rules.triggers import (
     TripStartTrigger,
 )
 
+T = TypeVar("T")
+
+# The active rules holding a validated configuration, matched by the configuration's
+# text and staged once per run for every trigger's statement. A temporary table, analysed,
+# because the planner cannot estimate a join on jsonb text with the configs' arrays and
+# then picks nested loops over 100,000 rules.
+STAGE_RULES_TABLE = """
+CREATE TEMPORARY TABLE planning_rule (
+  rule_id uuid PRIMARY KEY, user_id uuid NOT NULL, created_at timestamptz NOT NULL,
+  config int NOT NULL, job_type text NOT NULL
+) ON COMMIT DROP
+"""
+
+STAGE_RULES = f"""
+WITH config AS (
+  SELECT * FROM unnest(%(trigger_types)s::text[], %(trigger_configs)s::text[],
+                       %(action_types)s::text[], %(action_configs)s::text[])
+    WITH ORDINALITY AS c(trigger_type, trigger_config, action_type, action_config, number)
+)
+INSERT INTO planning_rule (rule_id, user_id, created_at, config, job_type)
+SELECT r.id, r.user_id, r.created_at, c.number - 1, c.action_type
+FROM config c JOIN public.automation_rules r ON {RULE_MATCHES_CONFIG}
+"""
+
 # A traveller's timezone as planning uses it: their preference when PostgreSQL knows the
 # name, else UTC (an unknown name must not break the statement for everyone).
 TRAVELLER_ZONE = """
@@ -37,7 +61,6 @@ traveller_zone AS (
   SELECT p.user_id, z.name AS zone
   FROM public.notification_preferences p
   JOIN pg_timezone_names z ON z.name = p.timezone
-  WHERE p.user_id IN (SELECT user_id FROM rule)
 )"""
 
 INSERT_JOBS = """
@@ -48,35 +71,31 @@ WHERE due_at > %(not_before)s AND due_at <= %(not_after)s
 ON CONFLICT (dedupe_key) DO NOTHING
 """
 
-# Each statement starts from the validated configurations (``config``, one row each with
-# the trigger's parameters) and joins the active rules that hold them (``rule``).
-CONFIG = """
-SELECT * FROM unnest(%(trigger_types)s::text[], %(trigger_configs)s::text[],
-                     %(action_types)s::text[], %(action_configs)s::text[], {parameters})
-  AS c(trigger_type, trigger_config, action_type, action_config, {names})"""
-
-RULE = f"""
-SELECT r.id AS rule_id, r.user_id, r.created_at, c.*
-FROM config c JOIN public.automation_rules r ON {RULE_MATCHES_CONFIG}"""
+# Each statement starts from the staged rules of its own configurations, each carrying
+# the trigger's parameters.
+RULE = """
+SELECT r.*, {names}
+FROM planning_rule r
+JOIN unnest(%(configs)s::int[], {parameters}) AS c(config, {names}) USING (config)"""
+TRIP_EDGE_RULE = RULE.format(
+    parameters="%(day_offsets)s::int[], %(send_at)s::time[]", names="day_offset, send_at"
+)
+BOOKING_RULE = RULE.format(parameters="%(hours)s::float8[]", names="hours")
+BUDGET_RULE = RULE.format(parameters="%(thresholds)s::int[]", names="threshold")
 
 # Trip edges: the trip's start (or end) date shifted by the rule's days, at the rule's
 # local send time in the traveller's zone. `AT TIME ZONE` turns that wall time into an
 # instant, DST included.
 PLAN_TRIP_EDGE = f"""
-WITH config AS ({
-    CONFIG.format(
-        parameters="%(day_offsets)s::int[], %(send_at)s::time[]", names="day_offset, send_at"
-    )
-}),
-rule AS ({RULE}),
+WITH rule AS ({TRIP_EDGE_RULE}),
 {TRAVELLER_ZONE},
 occurrence AS (
-  SELECT r.user_id, r.rule_id, t.id AS trip_id, r.action_type AS job_type,
+  SELECT r.user_id, r.rule_id, t.id AS trip_id, r.job_type,
          ((t.{{date_column}} + r.day_offset) + r.send_at) AT TIME ZONE coalesce(z.zone, 'UTC')
            AS due_at,
          r.rule_id::text || ':trip:' || t.id::text || ':{{edge}}:'
            || to_char(t.{{date_column}}, 'YYYY-MM-DD') AS dedupe_key,
-         jsonb_build_object('trigger', r.trigger_type, 'day', t.{{date_column}}) AS payload
+         jsonb_build_object('trigger', %(trigger)s::text, 'day', t.{{date_column}}) AS payload
   FROM rule r
   JOIN public.trips t ON t.user_id = r.user_id
   LEFT JOIN traveller_zone z ON z.user_id = r.user_id
@@ -86,10 +105,9 @@ occurrence AS (
 {INSERT_JOBS}"""
 
 PLAN_BOOKING_PENDING = f"""
-WITH config AS ({CONFIG.format(parameters="%(hours)s::float8[]", names="hours")}),
-rule AS ({RULE}),
+WITH rule AS ({BOOKING_RULE}),
 occurrence AS (
-  SELECT r.user_id, r.rule_id, b.trip_id, r.action_type AS job_type,
+  SELECT r.user_id, r.rule_id, b.trip_id, r.job_type,
          b.created_at + make_interval(secs => r.hours * 3600) AS due_at,
          r.rule_id::text || ':booking:' || b.id::text AS dedupe_key,
          jsonb_build_object('trigger', 'booking_pending', 'booking_id', b.id) AS payload
@@ -101,8 +119,7 @@ occurrence AS (
 # Budget alerts are due as soon as spending reaches the threshold; one per trip and
 # threshold, however often spending crosses it.
 PLAN_BUDGET_EXCEEDED = f"""
-WITH config AS ({CONFIG.format(parameters="%(thresholds)s::int[]", names="threshold")}),
-rule AS ({RULE}),
+WITH rule AS ({BUDGET_RULE}),
 spending AS (
   SELECT e.trip_id, sum(e.amount) AS spent
   FROM public.expenses e
@@ -111,7 +128,7 @@ spending AS (
   GROUP BY e.trip_id
 ),
 occurrence AS (
-  SELECT r.user_id, r.rule_id, t.id AS trip_id, r.action_type AS job_type,
+  SELECT r.user_id, r.rule_id, t.id AS trip_id, r.job_type,
          %(now)s::timestamptz AS due_at,
          r.rule_id::text || ':budget:' || t.id::text || ':' || r.threshold AS dedupe_key,
          jsonb_build_object('trigger', 'budget_exceeded', 'threshold', r.threshold,
@@ -126,19 +143,17 @@ occurrence AS (
 # Cron ticks are computed once per configuration in Python; a rule takes the ticks of its
 # configuration that come after it was created. The key is ``occurrences.tick_key``.
 PLAN_TICKS = f"""
-WITH config AS ({CONFIG.format(parameters="%(config_numbers)s::int[]", names="number")}),
-rule AS ({RULE}),
-tick AS (
+WITH tick AS (
   SELECT * FROM unnest(%(tick_configs)s::int[], %(ticks)s::timestamptz[], %(tick_texts)s::text[])
-    AS t(number, at, text)
+    AS t(config, at, text)
 ),
 occurrence AS (
-  SELECT r.user_id, r.rule_id, NULL::uuid AS trip_id, r.action_type AS job_type,
+  SELECT r.user_id, r.rule_id, NULL::uuid AS trip_id, r.job_type,
          t.at AS due_at,
          r.rule_id::text || ':tick:'
            || to_char(t.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS dedupe_key,
          jsonb_build_object('trigger', 'schedule', 'tick', t.text) AS payload
-  FROM rule r JOIN tick t ON t.number = r.number
+  FROM planning_rule r JOIN tick t USING (config)
   WHERE t.at > r.created_at
 )
 {INSERT_JOBS}"""
@@ -154,16 +169,33 @@ class PlanWindow:
         return {"not_before": self.now - self.max_lateness, "not_after": self.now + self.horizon}
 
 
-def _trigger(config: RuleConfig) -> object:
-    assert config.rule is not None, "only validated configurations are planned"
-    return config.rule.trigger
+Numbered = Sequence[tuple[int, RuleConfig]]
+"""Configurations of one trigger type, each with its number among the staged ones."""
+
+
+def stage_rules(connection: Connection, configs: Sequence[RuleConfig]) -> int:
+    """Stage the active rules holding one of the valid ``configs`` (numbered by position)
+    for this transaction's planning statements; how many there are."""
+    connection.exec_driver_sql(STAGE_RULES_TABLE)
+    staged = connection.exec_driver_sql(STAGE_RULES, config_columns(configs)).rowcount
+    connection.exec_driver_sql("ANALYZE planning_rule")
+    return int(staged)
+
+
+def _triggers(configs: Numbered, kind: type[T]) -> list[T]:
+    triggers = [c.rule.trigger if c.rule else None for _, c in configs]
+    assert all(isinstance(t, kind) for t in triggers), "only valid configurations are planned"
+    return cast(list[T], triggers)
 
 
 def plan_trip_edges(
-    connection: Connection, configs: Sequence[RuleConfig], *, edge: str, window: PlanWindow
+    connection: Connection, configs: Numbered, *, edge: str, window: PlanWindow
 ) -> int:
     """Plan trip_start (``edge='start'``) or trip_end (``edge='end'``) rules; jobs inserted."""
-    triggers = [cast(TripStartTrigger | TripEndTrigger, _trigger(c)) for c in configs]
+    kind: type[TripStartTrigger | TripEndTrigger] = (
+        TripStartTrigger if edge == "start" else TripEndTrigger
+    )
+    triggers = _triggers(configs, kind)
     offsets = [
         -t.days_before if isinstance(t, TripStartTrigger) else t.days_after for t in triggers
     ]
@@ -172,9 +204,10 @@ def plan_trip_edges(
     first_day = (window.now - window.max_lateness - timedelta(days=1)).date()
     last_day = (window.now + window.horizon + timedelta(days=1)).date()
     params = {
-        **config_columns(configs),
+        "configs": [number for number, _ in configs],
         "day_offsets": offsets,
         "send_at": [t.send_at for t in triggers],
+        "trigger": f"trip_{edge}",
         "first_day": first_day,
         "last_day": last_day,
         **window.bounds(),
@@ -183,21 +216,19 @@ def plan_trip_edges(
     return connection.exec_driver_sql(sql, params).rowcount
 
 
-def plan_booking_pending(
-    connection: Connection, configs: Sequence[RuleConfig], *, window: PlanWindow
-) -> int:
-    hours = [cast(BookingPendingTrigger, _trigger(c)).hours for c in configs]
-    params = {**config_columns(configs), "hours": hours, **window.bounds()}
+def plan_booking_pending(connection: Connection, configs: Numbered, *, window: PlanWindow) -> int:
+    params = {
+        "configs": [number for number, _ in configs],
+        "hours": [t.hours for t in _triggers(configs, BookingPendingTrigger)],
+        **window.bounds(),
+    }
     return connection.exec_driver_sql(PLAN_BOOKING_PENDING, params).rowcount
 
 
-def plan_budget_exceeded(
-    connection: Connection, configs: Sequence[RuleConfig], *, window: PlanWindow
-) -> int:
-    thresholds = [cast(BudgetExceededTrigger, _trigger(c)).threshold_percent for c in configs]
+def plan_budget_exceeded(connection: Connection, configs: Numbered, *, window: PlanWindow) -> int:
     params = {
-        **config_columns(configs),
-        "thresholds": thresholds,
+        "configs": [number for number, _ in configs],
+        "thresholds": [t.threshold_percent for t in _triggers(configs, BudgetExceededTrigger)],
         "now": window.now,
         **window.bounds(),
     }
@@ -209,31 +240,23 @@ def plan_budget_exceeded(
 SCHEDULE_MAX_LATENESS = timedelta(hours=1)
 
 
-def plan_schedule(
-    connection: Connection, configs: Sequence[RuleConfig], *, window: PlanWindow
-) -> int:
-    """Cron ticks (croniter, DST-aware) per configuration, joined with rules in SQL."""
+def plan_schedule(connection: Connection, configs: Numbered, *, window: PlanWindow) -> int:
+    """Cron ticks (croniter, DST-aware) per configuration, joined with its rules in SQL."""
     lateness = min(window.max_lateness, SCHEDULE_MAX_LATENESS)
     bounds = {"not_before": window.now - lateness, "not_after": window.now + window.horizon}
     ticks: dict[str, list[Any]] = {"tick_configs": [], "ticks": [], "tick_texts": []}
-    for number, config in enumerate(configs):
-        trigger = cast(ScheduleTrigger, _trigger(config))
+    triggers = _triggers(configs, ScheduleTrigger)
+    for (number, _), trigger in zip(configs, triggers, strict=True):
         for tick in trigger.ticks(after=bounds["not_before"], until=bounds["not_after"]):
             ticks["tick_configs"].append(number)
             ticks["ticks"].append(tick)
             ticks["tick_texts"].append(tick.isoformat())
     if not ticks["ticks"]:
         return 0
-    params = {
-        **config_columns(configs),
-        "config_numbers": list(range(len(configs))),
-        **ticks,
-        **bounds,
-    }
-    return connection.exec_driver_sql(PLAN_TICKS, params).rowcount
+    return connection.exec_driver_sql(PLAN_TICKS, {**ticks, **bounds}).rowcount
 
 
-PLANNERS: dict[str, Callable[[Connection, Sequence[RuleConfig], PlanWindow], int]] = {
+PLANNERS: dict[str, Callable[[Connection, Numbered, PlanWindow], int]] = {
     "trip_start": lambda c, r, w: plan_trip_edges(c, r, edge="start", window=w),
     "trip_end": lambda c, r, w: plan_trip_edges(c, r, edge="end", window=w),
     "booking_pending": lambda c, r, w: plan_booking_pending(c, r, window=w),
@@ -244,12 +267,12 @@ PLANNERS: dict[str, Callable[[Connection, Sequence[RuleConfig], PlanWindow], int
 
 def plan(
     connection: Connection,
-    configs: Sequence[RuleConfig],
+    staged: Sequence[RuleConfig],
     *,
     trigger_type: str,
     window: PlanWindow,
 ) -> int:
-    """Plan every rule holding one of the valid ``configs`` of ``trigger_type``; the
-    number of jobs inserted."""
-    own = [c for c in configs if c.rule is not None and c.trigger_type == trigger_type]
+    """Plan the staged rules (``stage_rules(connection, staged)``) of ``trigger_type``;
+    the number of jobs inserted."""
+    own = [(n, c) for n, c in enumerate(staged) if c.trigger_type == trigger_type]
     return PLANNERS[trigger_type](connection, own, window) if own else 0

@@ -105,7 +105,9 @@ def statement_timings(engine: Engine) -> Iterator[list[tuple[str, float]]]:
 
 def _label(statement: str, params: Any) -> str:
     if statement.lstrip().startswith("SELECT") and "automation_rules" in statement:
-        return "load rules"
+        return "load configurations"
+    if "planning_rule" in statement and "INSERT INTO public.scheduled_jobs" not in statement:
+        return "stage rules"
     keys = params if isinstance(params, dict) else {}
     if "trigger" in keys:
         return str(keys["trigger"])
@@ -123,7 +125,7 @@ def timed_plan(engine: Engine, *, now: datetime, horizon: timedelta) -> dict[str
     spent: dict[str, float] = {}
     for label, elapsed in timings:
         spent[label] = spent.get(label, 0.0) + elapsed
-    spent["rule parsing, Python, commit"] = seconds - sum(spent.values())
+    spent["validation, Python, commit"] = seconds - sum(spent.values())
     return {
         "seconds": round(seconds, 3),
         "planned": report.total,
