@@ -24,6 +24,7 @@ def test_defaults_follow_the_contract() -> None:
     assert settings.whatsapp_api_url == "https://graph.facebook.com"
     assert settings.whatsapp_api_version.startswith("v")
     assert settings.send_rate == 80
+    assert settings.send_rate_margin == 0.04
 
 
 def test_environment_and_dotenv_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,6 +54,8 @@ def test_environment_and_dotenv_are_read(monkeypatch: pytest.MonkeyPatch) -> Non
             "TRIPCAST_SEND_RATE is invalid: Input should be greater than 0",
         ),
         ("TRIPCAST_SEND_RATE", "fast", "TRIPCAST_SEND_RATE is invalid"),
+        ("TRIPCAST_SEND_RATE_MARGIN", "0.6", "TRIPCAST_SEND_RATE_MARGIN is invalid"),
+        ("TRIPCAST_SEND_RATE_MARGIN", "-0.1", "TRIPCAST_SEND_RATE_MARGIN is invalid"),
         ("TRIPCAST_WHATSAPP_API_VERSION", "23", "TRIPCAST_WHATSAPP_API_VERSION is invalid"),
         ("TRIPCAST_WHATSAPP_API_URL", "graph.facebook.com", "TRIPCAST_WHATSAPP_API_URL is invalid"),
         ("TRIPCAST_WHATSAPP_PHONE_NUMBER_ID", "+351 91", "TRIPCAST_WHATSAPP_PHONE_NUMBER_ID"),

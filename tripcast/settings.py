@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     whatsapp_app_secret: SecretStr | None = None
     whatsapp_verify_token: SecretStr | None = None
     send_rate: float = Field(default=80.0, gt=0, le=10_000)
+    # Beyond the contract: the share of send_rate left unused against jitter.
+    send_rate_margin: float = Field(default=0.04, ge=0, le=0.5)
     # Beyond the contract: the send_email action's SMTP server and sender.
     smtp_url: SecretStr | None = Field(default=None, description="smtp://[user:pass@]host:port")
     email_from: str = "tripcast@localhost"

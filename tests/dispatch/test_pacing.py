@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 import uuid
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -55,8 +58,15 @@ def test_the_schedule_runs_at_the_limit_less_the_margin(
     assert paced * (1 + 2 * settings.max_lateness) == pytest.approx(paced / 0.9)
 
 
+def test_the_margin_comes_from_the_settings() -> None:
+    configured = SimpleNamespace(send_rate=50.0, send_rate_margin=0.2)
+    settings = DispatchSettings.from_settings(configured)
+    assert (settings.rate_margin, settings.paced_rate) == (0.2, pytest.approx(40.0))
+    assert DispatchSettings().rate_margin == 0.04
+
+
 def test_a_slow_rate_claims_small_batches() -> None:
-    assert DispatchSettings(send_rate=20, batch_seconds=2).claim_limit(500) == 36
+    assert DispatchSettings(send_rate=20, rate_margin=0.1, batch_seconds=2).claim_limit(500) == 36
     assert DispatchSettings(send_rate=None).claim_limit(500) == 500
 
 
@@ -78,6 +88,36 @@ async def test_a_launch_too_late_for_its_slot_is_not_made() -> None:
                                        max_lateness=0.05)  # fmt: skip
     assert (launched.posted, len(launched.unposted), launched.halted) == ([], 3, "late")
     assert client.started == []
+
+
+class StallingClient(RecordingClient):
+    """Blocks the event loop (as a busy machine would) while starting its third send."""
+
+    async def send(self, message: Any, to: str) -> SendResult:
+        result = await super().send(message, to)
+        if len(self.started) == 3:
+            time.sleep(0.2)  # noqa: ASYNC251 - the stall is the point
+        return result
+
+
+async def test_a_stall_costs_the_slots_it_passed_and_no_more() -> None:
+    client = StallingClient()
+    sender = Sender(client, max_in_flight=20, now_fn=utc_now)  # type: ignore[arg-type]
+    start = asyncio.get_running_loop().time() + 0.05
+    interval, lateness = 0.05, 0.01
+    launched = await sender.send_batch(sends(12), Slots(start, interval), generation=0,
+                                       max_lateness=lateness)  # fmt: skip
+    # Before the stall, one slot each; after it, the slots it passed are skipped, the
+    # sends go on at the later ones, and only those left without a slot come back.
+    assert 3 < len(launched.posted) < 12
+    assert (len(launched.posted) + len(launched.unposted), launched.halted) == (12, "late")
+    taken = [math.floor((moment - start) / interval + 1e-9) for moment in client.started]
+    assert taken[:3] == [0, 1, 2]
+    assert taken[3] > 3
+    assert taken == sorted(set(taken))
+    assert taken[-1] < 12
+    for slot, moment in zip(taken, client.started, strict=True):
+        assert 0 <= moment - (start + slot * interval) <= lateness + 0.01
 
 
 async def test_late_sends_go_at_fresh_slots_of_the_shared_schedule(engine: Engine) -> None:

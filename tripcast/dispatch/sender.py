@@ -40,6 +40,11 @@ class Slots:
     def at(self, index: int) -> float:
         return self.start + index * self.interval
 
+    def first_at_or_after(self, moment: float) -> int:
+        if self.interval == 0:
+            return 0
+        return max(0, math.ceil((moment - self.start) / self.interval))
+
 
 @dataclass(frozen=True)
 class Posted:
@@ -89,36 +94,55 @@ class Sender:
         generation: int,
         max_lateness: float = math.inf,
     ) -> Launched:
-        """POST ``sends`` in order at their slots, stopping early when it must.
+        """POST ``sends`` in order, each at a slot of its own, stopping early when it must.
 
-        A launch more than ``max_lateness`` after its slot is not made: catching up would
-        crowd the sends of whoever holds the next slots, so the rest is handed back
-        (``halted = "late"``) for fresh slots.
+        A launch more than ``max_lateness`` after its slot is not made at that slot:
+        catching up would crowd the sends of whoever holds the next slots. It takes the
+        first of the batch's later slots still in reach instead, and the slots passed
+        stay unused, so a stall of the event loop costs the time it lasted and no more.
+        Sends left without a slot are handed back (``halted = "late"``) for fresh ones.
         """
         tasks: list[asyncio.Task[Posted]] = []
         halted: str | None = None
-        for index, send in enumerate(sends):
-            halted = await self._wait_turn(slots, index, generation, max_lateness)
+        slot = 0
+        for send in sends:
+            halted, slot = await self._wait_turn(
+                slots, slot, count=len(sends), generation=generation, max_lateness=max_lateness
+            )
             if halted is not None:
                 break
             tasks.append(asyncio.create_task(self._post(send)))
+            slot += 1
         posted = list(await asyncio.gather(*tasks))
         return Launched(posted, list(sends[len(tasks) :]), halted)
 
     async def _wait_turn(
-        self, slots: Slots | None, index: int, generation: int, max_lateness: float
-    ) -> str | None:
-        """Wait for the slot, then for room in flight; why not to launch, if so."""
-        halted = self._halted(generation)
-        if halted is not None:
-            return halted
-        if slots is not None:
-            await sleep_until(slots.at(index))
-        await self._room.acquire()
-        halted = self._halted(generation)
-        if halted is None and slots is not None:
-            late = asyncio.get_running_loop().time() - slots.at(index)
-            halted = "late" if late > max_lateness else None
+        self, slots: Slots | None, slot: int, *, count: int, generation: int, max_lateness: float
+    ) -> tuple[str | None, int]:
+        """Wait for a slot in reach, then for room in flight: why not to launch, if so,
+        and the slot taken. Returns holding room in flight only when launching."""
+        if (halted := self._halted(generation)) is not None:
+            return halted, slot
+        if slots is None:
+            await self._room.acquire()
+            return self._released_if(self._halted(generation)), slot
+        holding = False
+        while slot < count:
+            await sleep_until(slots.at(slot))
+            if not holding:
+                await self._room.acquire()
+                holding = True
+            if (halted := self._halted(generation)) is not None:
+                return self._released_if(halted), slot
+            now = asyncio.get_running_loop().time()
+            if now - slots.at(slot) <= max_lateness:
+                return None, slot
+            slot = max(slot + 1, slots.first_at_or_after(now - max_lateness))
+        if holding:
+            self._room.release()
+        return "late", slot
+
+    def _released_if(self, halted: str | None) -> str | None:
         if halted is not None:
             self._room.release()
         return halted

@@ -14,6 +14,7 @@ class RateSettings(Protocol):
     """What ``DispatchSettings.from_settings`` reads (``tripcast.settings.Settings`` has it)."""
 
     send_rate: float
+    send_rate_margin: float
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class DispatchSettings:
     """
 
     send_rate: float | None = 80.0
-    rate_margin: float = 0.1
+    rate_margin: float = 0.04
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     max_in_flight: int = 256
     # A batch never holds more than this many seconds of the shared schedule, so that
@@ -53,7 +54,11 @@ class DispatchSettings:
 
     @classmethod
     def from_settings(cls, settings: RateSettings, **overrides: object) -> DispatchSettings:
-        return cls(send_rate=settings.send_rate, **overrides)  # type: ignore[arg-type]
+        return cls(
+            send_rate=settings.send_rate,
+            rate_margin=settings.send_rate_margin,
+            **overrides,  # type: ignore[arg-type]
+        )
 
     @property
     def paced_rate(self) -> float | None:
