@@ -236,8 +236,8 @@ def test_unknown_transport_is_refused() -> None:
 
 
 async def test_aiohttp_is_the_default_transport() -> None:
-    from httpx_aiohttp import AiohttpTransport
+    from tripcast.whatsapp.transport import AiohttpMessagesEndpoint
 
     client = WhatsAppClient(phone_number_id="1", access_token=TOKEN)
-    assert isinstance(client._http._transport, AiohttpTransport)
+    assert isinstance(client._endpoint, AiohttpMessagesEndpoint)
     await client.aclose()

@@ -12,11 +12,9 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any, Protocol
 
-import httpx
-
 from tripcast.whatsapp.messages import OutboundMessage, SendResult, TemplateMessage, TextMessage
 from tripcast.whatsapp.phone import normalize_phone
-from tripcast.whatsapp.transport import MessagesEndpoint, TransportChoice, build_http_client
+from tripcast.whatsapp.transport import TransportChoice, build_endpoint
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v23.0"
@@ -56,14 +54,13 @@ class WhatsAppClient:
             raise ValueError("access_token is required")
         self.phone_number_id = phone_number_id
         self.default_region = default_region
-        self._http: httpx.AsyncClient = build_http_client(
+        self._endpoint = build_endpoint(
+            url=f"{base_url.rstrip('/')}/{api_version}/{phone_number_id}/messages",
             access_token=access_token,
             max_connections=max_connections,
             timeout=timeout,
             transport=transport,
         )
-        url = f"{base_url.rstrip('/')}/{api_version}/{phone_number_id}/messages"
-        self._endpoint = MessagesEndpoint(self._http, url=url)
 
     @classmethod
     def from_settings(cls, settings: WhatsAppSettings, **overrides: Any) -> WhatsAppClient:
@@ -103,7 +100,7 @@ class WhatsAppClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._endpoint.aclose()
 
     async def send_text(
         self,
