@@ -41,7 +41,7 @@ class DispatchSize:
     ceiling_requests: int
     batch_size: int = 1000
     in_flight: int = 256
-    lanes: int = 2
+    lanes: int = 3
 
 
 SIZES = {

@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate-messages", type=int, default=800)
     parser.add_argument("--rate", type=float, default=80.0)
     parser.add_argument("--batch-size", type=int, default=1000)
-    parser.add_argument("--lanes", type=int, default=2)
+    parser.add_argument("--lanes", type=int, default=3)
     parser.add_argument("--in-flight", type=int, default=256)
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--admin-url", help="a postgresql:// URL allowed to create databases")

@@ -40,7 +40,7 @@ class DispatchSettings:
     # How long an in-doubt send waits for its status webhook before it is failed as
     # "outcome unknown"; longer than any lease, so a live (slow) worker is never overtaken.
     in_doubt_grace: timedelta = timedelta(minutes=15)
-    lanes: int = 2
+    lanes: int = 3
 
     def __post_init__(self) -> None:
         if self.send_rate is not None and self.send_rate <= 0:
