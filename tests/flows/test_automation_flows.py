@@ -128,3 +128,36 @@ def test_flow_functions_run_without_an_orchestrator_via_fn(configured: Engine) -
 def test_naive_now_is_rejected() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         trip_reminders.fn(now=datetime(2026, 5, 1, 9))
+
+
+def task_run_names(flow_run_id: object) -> list[str]:
+    async def read() -> list[str]:
+        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+        async with get_client() as client:
+            runs = await client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            )
+        return sorted(run.name.rsplit("-", 1)[0] for run in runs)
+
+    return asyncio.run(read())
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_minute_sweep_dispatches_a_backlog_in_task_runs_of_many_batches(
+    configured: Engine, fake_whatsapp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tripcast.dispatch.bench import seed
+    from tripcast.settings import get_settings
+
+    monkeypatch.setenv("TRIPCAST_SEND_RATE", "10000")
+    get_settings.cache_clear()
+    fake_whatsapp.set_config(throughput_per_second=None, enforce_service_window=False)
+    seed(configured, 1100, offset=0)
+    state = minute_sweep(now=None, return_state=True)
+    # At 10,000/s some sends miss their slots and go back to the queue ("deferred") to
+    # be claimed again; every message goes out once, and the queue drains in one run.
+    assert state.result()["messages"]["sent"] == 1100
+    assert len(fake_whatsapp.accepted()) == 1100
+    assert fake_whatsapp.duplicates() == {}
+    assert task_run_names(state.state_details.flow_run_id).count("dispatch-batch") == 1

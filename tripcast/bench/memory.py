@@ -1,7 +1,7 @@
 """Memory: the peak resident set of one minute sweep dispatching a 100K backlog.
 
 The sweep is ``tripcast sweep`` as an operator runs it (the minute-sweep flow: plan,
-execute due jobs, dispatch batch after batch, one task run per batch), in a process of
+execute due jobs, dispatch task run after task run of up to 20 batches), in a process of
 its own, against the bench's scratch database and the fake Cloud API (100 ms, Meta's
 limits lifted) with ``TRIPCAST_SEND_RATE=10000``, the highest the settings allow, so the
 rate does not stretch the run. Prefect runs on a temporary local API in a fresh home.
@@ -99,7 +99,7 @@ def _describe(result: BenchResult) -> None:
         "texts (one traveller each), default batch size, `TRIPCAST_SEND_RATE=10000`, "
         "against the fake Cloud API (100 ms); its peak RSS is `VmHWM` of that process.",
         f"The sweep sent {d['sent']:,} messages in {d['backlog']['seconds']:.0f} s, Prefect "
-        f"start-up included ({rate:,.0f} msgs/s: one task run per batch of 500, one lane).",
+        f"start-up included ({rate:,.0f} msgs/s: batches of 500, up to 20 per task run).",
         "Reference: the same sweep over an empty queue, in the same run. The temporary "
         "Prefect API server runs in a process of its own and is not counted.",
     ]

@@ -182,6 +182,7 @@ async def _lane(run: _Run, batch_size: int) -> None:
     while run.take_batch():
         claimed = await dispatch_one_batch(run, batch_size=batch_size)
         if claimed < limit:
+            run.report.drained = True
             return  # the queue is drained for now
 
 

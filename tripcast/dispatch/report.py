@@ -20,6 +20,7 @@ class DispatchReport:
     expired_in_doubt: int = 0  # in-doubt sends failed as "outcome unknown" this run
     by_outcome: Counter[tuple[str, str]] = field(default_factory=Counter)
     stopped_by: str | None = None  # the account-wide error that stopped the run
+    drained: bool = False  # a claim found fewer due messages than it asked for
 
     def add_batch(self, outcomes: Iterable[Outcome], *, claimed: int, attempts: int) -> None:
         self.batches += 1
@@ -34,6 +35,7 @@ class DispatchReport:
         self.expired_in_doubt += other.expired_in_doubt
         self.by_outcome.update(other.by_outcome)
         self.stopped_by = self.stopped_by or other.stopped_by
+        self.drained = other.drained
         return self
 
     def count(self, kind: str) -> int:

@@ -1,9 +1,10 @@
-"""Prefect wrappers for dispatch: one task run per batch (never per message).
+"""Prefect wrappers for dispatch: one task run per few batches (never per message).
 
 A task run per message would cap dispatch at Prefect's task-run rate (about 240/s on
-two cores); a batch of hundreds per task run does not. The task retries only what a
-retry can fix, a database that was briefly unreachable: a retried batch is safe
-because sends already started are marked and never claimed again.
+two cores); batches of hundreds do not, and several batches per task run let the
+dispatcher's lanes overlap one batch's database work with another's sends. The task
+retries only what a retry can fix, a database that was briefly unreachable: a retried
+batch is safe because sends already started are marked and never claimed again.
 
 In a flow::
 
