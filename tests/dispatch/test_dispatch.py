@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from tests.dispatch.builders import TEMPLATE, count, logs_of, message
 from tests.dispatch.conftest import NOW, Clock
 from tests.dispatch.mock_api import (
+    UNPACED,
     accept_all,
     dispatch,
     posted,
@@ -206,8 +207,8 @@ async def test_expired_token_stops_the_batch_and_leaves_the_rest_pending(
     engine: Engine, clock: Clock, httpx_mock: HTTPXMock
 ) -> None:
     refuse(httpx_mock, 190, "Error validating access token: Session has expired", status=401)
-    who = traveller(engine)
-    ids = [queued(engine, who) for _ in range(5)]
+    # Five travellers: one message each, so none waits out the pair rate.
+    ids = [queued(engine, traveller(engine)) for _ in range(5)]
     one_at_a_time = DispatchSettings(send_rate=None, lanes=1, max_in_flight=1)
 
     with pytest.raises(DispatchStopped) as stopped:
@@ -236,8 +237,7 @@ async def test_an_account_call_limit_pauses_every_dispatcher_for_its_wait_hint(
 ) -> None:
     refuse(httpx_mock, 80007, "(#80007) Rate limit issues")
     accept_all(httpx_mock)
-    who = traveller(engine)
-    first, *rest = (queued(engine, who) for _ in range(4))
+    first, *rest = (queued(engine, traveller(engine)) for _ in range(4))
 
     report = await dispatch(engine, clock, DispatchSettings(send_rate=20, lanes=1))
 
@@ -254,3 +254,27 @@ async def test_an_account_call_limit_pauses_every_dispatcher_for_its_wait_hint(
             "SELECT next_slot_at - updated_at FROM send_pacing"
         ).scalar_one()
     assert paused >= timedelta(seconds=60)
+
+
+async def test_a_second_message_to_one_traveller_waits_out_the_pair_rate(
+    engine: Engine, clock: Clock, httpx_mock: HTTPXMock
+) -> None:
+    accept_all(httpx_mock)
+    ana, rui = traveller(engine), traveller(engine)
+    first, second = queued(engine, ana), queued(engine, ana)
+    other = queued(engine, rui)
+
+    report = await dispatch(engine, clock)
+
+    sent = {p["biz_opaque_callback_data"] for p in posted(httpx_mock)}
+    assert len(sent) == 2 and str(other) in sent
+    held = second if str(first) in sent else first
+    row = message(engine, held)
+    free_at = NOW + UNPACED.pair_spacing + timedelta(seconds=UNPACED.batch_seconds)
+    assert (row["status"], row["retry_count"], row["next_attempt_at"]) == ("pending", 0, free_at)
+    assert report.by_outcome[("deferred", "pair rate spacing")] == 1
+    assert logs_of(engine, held) == []
+    # Due again once the spacing has passed, and sent then.
+    clock.advance(seconds=(free_at - NOW).total_seconds())
+    later = await dispatch(engine, clock)
+    assert (later.counts()["sent"], message(engine, held)["status"]) == (1, "sent")

@@ -20,9 +20,8 @@ from tripcast.whatsapp.errors import AuthError
 def test_one_task_run_dispatches_one_batch(engine: Engine, httpx_mock: HTTPXMock) -> None:
     accept_all(httpx_mock)
     with engine.begin() as connection:
-        who = make_traveller(connection, last_inbound_at=NOW)
         for _ in range(5):
-            queue_message(connection, who)
+            queue_message(connection, make_traveller(connection, last_inbound_at=NOW))
 
     report = dispatch_batch.fn(
         batch_size=2,

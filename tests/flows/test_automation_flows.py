@@ -156,8 +156,10 @@ def test_minute_sweep_dispatches_a_backlog_in_task_runs_of_many_batches(
     seed(configured, 1100, offset=0)
     state = minute_sweep(now=None, return_state=True)
     # At 10,000/s some sends miss their slots and go back to the queue ("deferred") to
-    # be claimed again; every message goes out once, and the queue drains in one run.
+    # be claimed again; every message goes out once.
     assert state.result()["messages"]["sent"] == 1100
     assert len(fake_whatsapp.accepted()) == 1100
     assert fake_whatsapp.duplicates() == {}
-    assert task_run_names(state.state_details.flow_run_id).count("dispatch-batch") == 1
+    # One task run for the 500 + 500 + 100 (one batch per task run took four), and one
+    # more that finds nothing when sends were handed back during the first.
+    assert task_run_names(state.state_details.flow_run_id).count("dispatch-batch") <= 2

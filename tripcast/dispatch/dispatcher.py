@@ -40,6 +40,7 @@ from tripcast.dispatch.plan import Refuse, Send, plan_message
 from tripcast.dispatch.report import DispatchReport
 from tripcast.dispatch.sender import Launched, Posted, Sender, sleep_until
 from tripcast.dispatch.settings import DispatchSettings
+from tripcast.dispatch.spacing import PAIR_SPACING_REASON, RecipientSpacing
 from tripcast.whatsapp.client import WhatsAppClient
 from tripcast.whatsapp.messages import SendResult
 
@@ -63,6 +64,7 @@ class _Run:
     now_fn: Callable[[], datetime]
     owner: str
     rng: random.Random
+    spacing: RecipientSpacing
     report: DispatchReport = field(default_factory=DispatchReport)
     batches_left: int | None = None
 
@@ -111,6 +113,9 @@ async def dispatch_pending(
         now_fn=now_fn,
         owner=owner or f"dispatch-{uuid.uuid4().hex[:12]}",
         rng=rng or random.Random(),
+        spacing=RecipientSpacing(
+            spacing=settings.pair_spacing, batch_span=timedelta(seconds=settings.batch_seconds)
+        ),
         batches_left=max_batches,
     )
     run.report.expired_in_doubt = await asyncio.to_thread(expire_all_in_doubt, run)
@@ -201,7 +206,13 @@ async def dispatch_one_batch(run: _Run, *, batch_size: int) -> int:
         return 0
     plans = [plan_message(message, now=now) for message in claimed]
     outcomes = [refused(plan, now=now) for plan in plans if isinstance(plan, Refuse)]
-    sends = [plan for plan in plans if isinstance(plan, Send)]
+    sends, held = run.spacing.split([p for p in plans if isinstance(p, Send)], now=now)
+    outcomes += [
+        code_expired(send, now=now)
+        if code_dead_by(send, free_at)
+        else unsent(send, kind="deferred", reason=PAIR_SPACING_REASON, retry_at=free_at)
+        for send, free_at in held
+    ]
     logs: list[AttemptLog] = []
     if sends:
         send_outcomes, logs = await _send(run, sends)

@@ -38,6 +38,12 @@ class DispatchReport:
         self.drained = other.drained
         return self
 
+    @property
+    def finished(self) -> bool:
+        """Whether another run would find nothing due now: it claimed nothing, or it
+        drained the queue and handed nothing back (a deferred send may be due at once)."""
+        return self.batches == 0 or (self.drained and self.count("deferred") == 0)
+
     def count(self, kind: str) -> int:
         return sum(n for (outcome, _), n in self.by_outcome.items() if outcome == kind)
 

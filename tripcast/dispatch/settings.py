@@ -41,6 +41,8 @@ class DispatchSettings:
     # "outcome unknown"; longer than any lease, so a live (slow) worker is never overtaken.
     in_doubt_grace: timedelta = timedelta(minutes=15)
     lanes: int = 3
+    # Meta's pair rate: about one message per 6 s to one recipient (131056 otherwise).
+    pair_spacing: timedelta = timedelta(seconds=6)
 
     def __post_init__(self) -> None:
         if self.send_rate is not None and self.send_rate <= 0:

@@ -71,14 +71,13 @@ BATCHES_PER_TASK_RUN = 20
 
 
 def _dispatch_all(*, now: datetime | None, batch_size: int) -> DispatchReport:
-    """Dispatch task run after task run until the queue is drained."""
+    """Dispatch task run after task run until nothing is left to send now."""
     total = DispatchReport()
-    while not total.drained:
+    while True:
         report = dispatch_batch(batch_size=batch_size, max_batches=BATCHES_PER_TASK_RUN, now=now)
         total.merge(report)
-        if report.batches == 0:
-            break
-    return total
+        if report.finished:
+            return total
 
 
 @flow(name="minute-sweep", flow_run_name=run_name("minute-sweep"))
