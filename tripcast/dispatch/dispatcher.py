@@ -28,8 +28,7 @@ from tripcast.dispatch.outcomes import (
     AttemptLog,
     Outcome,
     accepted,
-    code_dead_by,
-    code_expired,
+    deferred,
     errored,
     refused,
     unsent,
@@ -208,9 +207,7 @@ async def dispatch_one_batch(run: _Run, *, batch_size: int) -> int:
     outcomes = [refused(plan, now=now) for plan in plans if isinstance(plan, Refuse)]
     sends, held = run.spacing.split([p for p in plans if isinstance(p, Send)], now=now)
     outcomes += [
-        code_expired(send, now=now)
-        if code_dead_by(send, free_at)
-        else unsent(send, kind="deferred", reason=PAIR_SPACING_REASON, retry_at=free_at)
+        deferred(send, now=now, reason=PAIR_SPACING_REASON, retry_at=free_at)
         for send, free_at in held
     ]
     logs: list[AttemptLog] = []
@@ -277,12 +274,7 @@ def _not_posted(run: _Run, launched: Launched) -> list[Outcome]:
     if launched.halted == "throttled":
         retry_at = now + timedelta(seconds=run.sender.throttle_seconds)
     reason = launched.halted or "not sent"
-    return [
-        code_expired(send, now=now)
-        if code_dead_by(send, retry_at or now)
-        else unsent(send, kind="deferred", reason=reason, retry_at=retry_at)
-        for send in launched.unposted
-    ]
+    return [deferred(send, now=now, reason=reason, retry_at=retry_at) for send in launched.unposted]
 
 
 def _retrying(engine: Engine, work: Callable[..., T], **kwargs: Any) -> T:

@@ -202,6 +202,14 @@ def code_expired(send: Send, *, now: datetime) -> Outcome:
     )
 
 
+def deferred(send: Send, *, now: datetime, reason: str, retry_at: datetime | None) -> Outcome:
+    """A send put off unsent until ``retry_at`` (or at once): back to the queue with no
+    attempt used, or cancelled when it is a verification code dead by then."""
+    if code_dead_by(send, retry_at or now):
+        return code_expired(send, now=now)
+    return unsent(send, kind="deferred", reason=reason, retry_at=retry_at)
+
+
 def error_is_transient(error: BaseException) -> bool:
     return isinstance(error, WhatsAppError) and error.transient
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from tripcast.dispatch.plan import Send
-from tripcast.whatsapp.phone import InvalidPhoneNumber, normalize_phone
+from tripcast.whatsapp.phone import normalize_phone
 
 PAIR_SPACING_REASON = "pair rate spacing"
 # Past this many remembered recipients, the ones already free again are forgotten.
@@ -44,7 +44,8 @@ class RecipientSpacing:
         ready: list[Send] = []
         held: list[tuple[Send, datetime]] = []
         for send in sends:
-            recipient = _recipient(send.claimed.phone_number)
+            # Valid: plan_message refuses a number that does not normalise.
+            recipient = normalize_phone(send.claimed.phone_number)
             free_at, holder = self._free_at.get(recipient, (now, send.claimed.id))
             if now < free_at and holder != send.claimed.id:
                 held.append((send, free_at))
@@ -52,10 +53,3 @@ class RecipientSpacing:
             self._free_at[recipient] = (now + self.batch_span + self.spacing, send.claimed.id)
             ready.append(send)
         return ready, held
-
-
-def _recipient(phone_number: str) -> str:
-    try:
-        return normalize_phone(phone_number)
-    except InvalidPhoneNumber:
-        return phone_number
