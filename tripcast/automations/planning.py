@@ -21,7 +21,12 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy.engine import Connection
 
-from tripcast.automations.rules import RULE_MATCHES_CONFIG, RuleConfig, config_columns
+from tripcast.automations.rules import (
+    CONFIG_ROWS,
+    RULE_MATCHES_CONFIG,
+    RuleConfig,
+    config_columns,
+)
 from tripcast.rules.triggers import (
     BookingPendingTrigger,
     BudgetExceededTrigger,
@@ -44,11 +49,7 @@ CREATE TEMPORARY TABLE planning_rule (
 """
 
 STAGE_RULES = f"""
-WITH config AS (
-  SELECT * FROM unnest(%(trigger_types)s::text[], %(trigger_configs)s::text[],
-                       %(action_types)s::text[], %(action_configs)s::text[])
-    WITH ORDINALITY AS c(trigger_type, trigger_config, action_type, action_config, number)
-)
+WITH config AS ({CONFIG_ROWS})
 INSERT INTO planning_rule (rule_id, user_id, created_at, config, job_type)
 SELECT r.id, r.user_id, r.created_at, c.number - 1, c.action_type
 FROM config c JOIN public.automation_rules r ON {RULE_MATCHES_CONFIG}

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -44,7 +44,8 @@ AND r.action_type = c.action_type AND r.action_config::text = c.action_config"""
 CONFIG_ROWS = """
 SELECT * FROM unnest(%(trigger_types)s::text[], %(trigger_configs)s::text[],
                      %(action_types)s::text[], %(action_configs)s::text[])
-  AS c(trigger_type, trigger_config, action_type, action_config)"""
+  WITH ORDINALITY AS c(trigger_type, trigger_config, action_type, action_config, number)"""
+"""The configurations passed as ``config_columns``; ``number`` is the position, from 1."""
 
 RULES_OF_CONFIGS = f"""
 WITH config AS ({CONFIG_ROWS})
@@ -117,8 +118,8 @@ def _validated(row: Any) -> RuleConfig:
             action_config=json.loads(stored.action_config),
         )
     except InvalidRuleConfig as error:
-        return RuleConfig(**{**row, "reason": str(error)})
-    return RuleConfig(**{**row, "rule": rule})
+        return replace(stored, reason=str(error))
+    return replace(stored, rule=rule)
 
 
 def invalid_rules(connection: Connection, configs: Sequence[RuleConfig]) -> list[InvalidRule]:
