@@ -18,6 +18,7 @@ from datetime import datetime
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import Connection
 
+from tripcast.models.engine import copy_rows
 from tripcast.webhooks.extract import Inbound
 from tripcast.whatsapp.phone import mask_phone
 
@@ -140,17 +141,12 @@ def apply_inbound(connection: Connection, messages: Sequence[Inbound]) -> Inboun
 
 
 def _copy(connection: Connection, messages: Sequence[Inbound]) -> None:
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(f"COPY tc_inbound ({COPY_COLUMNS}) FROM STDIN") as copy,
-    ):
-        for seq, m in enumerate(messages):
-            copy.write_row(
-                (
-                    seq, m.wamid, m.sender, m.at, m.wa_type, m.message_type, m.content,
-                    m.intent, m.keyword, Jsonb(m.metadata), Jsonb(m.raw), m.phone_number_id,
-                    m.profile_name, m.delivery_id,
-                )
-            )  # fmt: skip
+    rows = (
+        (
+            seq, m.wamid, m.sender, m.at, m.wa_type, m.message_type, m.content,
+            m.intent, m.keyword, Jsonb(m.metadata), Jsonb(m.raw), m.phone_number_id,
+            m.profile_name, m.delivery_id,
+        )
+        for seq, m in enumerate(messages)
+    )  # fmt: skip
+    copy_rows(connection, "tc_inbound", COPY_COLUMNS, rows)

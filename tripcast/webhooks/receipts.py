@@ -32,6 +32,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy.engine import Connection
 
 from tripcast.dispatch.sql import LOG_SETTLED_ATTEMPTS
+from tripcast.models.engine import copy_rows
 from tripcast.webhooks.extract import RECEIPT_RANK, Receipt
 
 TEMP_TABLE = """
@@ -309,17 +310,12 @@ def _keep_unmatched(
 
 
 def _copy(connection: Connection, receipts: Sequence[Receipt]) -> None:
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(f"COPY tc_receipts ({COPY_COLUMNS}) FROM STDIN") as copy,
-    ):
-        for seq, r in enumerate(receipts):
-            copy.write_row(
-                (
-                    seq, r.wamid, r.status, RECEIPT_RANK[r.status], r.at, r.recipient,
-                    r.callback, r.callback_id, r.error_code, r.failed_reason, Jsonb(r.raw),
-                    r.delivery_id, r.backlog_id,
-                )
-            )  # fmt: skip
+    rows = (
+        (
+            seq, r.wamid, r.status, RECEIPT_RANK[r.status], r.at, r.recipient,
+            r.callback, r.callback_id, r.error_code, r.failed_reason, Jsonb(r.raw),
+            r.delivery_id, r.backlog_id,
+        )
+        for seq, r in enumerate(receipts)
+    )  # fmt: skip
+    copy_rows(connection, "tc_receipts", COPY_COLUMNS, rows)
