@@ -4,15 +4,24 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# uv installs the exact set recorded in uv.lock; `make lock` refreshes the lock.
+UV_VERSION := 0.13.8
 EXTERNAL_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: demo test lint typecheck pytest test-external bench clean
+.PHONY: demo test lint typecheck pytest test-external bench lock clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+# --frozen: install what the lock says, never re-resolve; --inexact keeps uv itself.
+$(BIN)/.installed: pyproject.toml uv.lock $(BIN)/uv
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --extra dev \
+		--python $(BIN)/python --quiet
 	touch $@
+
+lock: $(BIN)/uv
+	$(BIN)/uv lock --upgrade
 
 demo: $(BIN)/.installed
 	$(BIN)/tripcast demo
@@ -20,6 +29,7 @@ demo: $(BIN)/.installed
 test: lint typecheck pytest
 
 lint: $(BIN)/.installed
+	$(BIN)/uv lock --check --quiet
 	$(BIN)/ruff check tripcast tests
 	$(BIN)/ruff format --check tripcast tests
 
