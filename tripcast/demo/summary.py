@@ -50,7 +50,7 @@ def read_summary(engine: Engine, *, deferrals: int) -> DemoSummary:
             (summary.consent, CONSENT),
             (summary.delivery_logs, LOGS),
         ):
-            target.update(dict(connection.exec_driver_sql(sql).all()))
+            target.update({key: count for key, count in connection.exec_driver_sql(sql).all()})
     return summary
 
 
