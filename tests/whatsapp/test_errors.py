@@ -4,12 +4,15 @@ import pytest
 
 from tests.whatsapp.meta_bodies import meta_error, meta_error_bytes
 from tripcast.whatsapp.errors import (
+    AccountError,
     AuthError,
     CallLimitError,
+    CannotSendError,
     MalformedResponseError,
     NetworkError,
     OutsideWindowError,
     PairRateLimitError,
+    PaymentError,
     PermanentError,
     QualityLimitError,
     RecipientError,
@@ -40,7 +43,15 @@ FAMILIES = [
     (131050, 400, RecipientError, "permanent", False, False),
     (190, 401, AuthError, "auth", False, True),
     (10, 403, AuthError, "auth", False, True),
-    (131031, 403, AuthError, "auth", False, True),
+    (3, 403, AuthError, "auth", False, True),
+    (131031, 403, AccountError, "account", False, True),
+    (368, 403, AccountError, "account", False, True),
+    (131037, 400, AccountError, "account", False, True),
+    (131045, 400, AccountError, "account", False, True),
+    (131057, 400, AccountError, "account", False, True),
+    (131042, 400, PaymentError, "payment", False, True),
+    (1, 500, ServerError, "server", True, False),
+    (2, 503, ServerError, "server", True, False),
     (299, 403, AuthError, "auth", False, True),
     (999999, 400, PermanentError, "permanent", False, False),  # unknown code
     (999999, 502, ServerError, "server", True, False),  # unknown code, but HTTP 5xx
@@ -59,6 +70,14 @@ def test_error_family_is_decided_on_meta_code(
     assert error.details == "why it failed"
     assert error.fbtrace_id == "AbCdEf123"
     assert error.in_doubt is False
+
+
+def test_every_fatal_family_is_one_cannot_send_family() -> None:
+    fatal = {cls for _, _, cls, _, _, is_fatal in FAMILIES if is_fatal}
+    assert all(issubclass(cls, CannotSendError) for cls in fatal)
+    assert not any(
+        issubclass(cls, CannotSendError) for _, _, cls, *_ in FAMILIES if cls not in fatal
+    )
 
 
 def test_code_wins_over_http_status() -> None:

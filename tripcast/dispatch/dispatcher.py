@@ -211,17 +211,31 @@ async def dispatch_one_batch(run: _Run, *, batch_size: int) -> int:
         for send, free_at in held
     ]
     logs: list[AttemptLog] = []
+    late: list[asyncio.Task[Posted]] = []
     if sends:
-        send_outcomes, logs = await _send(run, sends)
+        send_outcomes, logs, late = await _send(run, sends)
         outcomes.extend(send_outcomes)
-    await asyncio.to_thread(
-        _retrying, run.engine, store.write_outcomes, outcomes=outcomes, logs=logs, owner=run.owner
-    )
+    await _record(run, outcomes, logs)
     run.report.add_batch(outcomes, claimed=len(claimed), attempts=len(logs))
+    if late:
+        # Slow answers (each within the client's deadline) are recorded apart, so the
+        # rest of the batch was not left unrecorded, and in doubt, while they came.
+        settled = [_settle(run, item) for item in await asyncio.gather(*late)]
+        await _record(run, [outcome for outcome, _ in settled], [log for _, log in settled])
+        run.report.add_late([outcome for outcome, _ in settled], attempts=len(settled))
     return len(claimed)
 
 
-async def _send(run: _Run, sends: list[Send]) -> tuple[list[Outcome], list[AttemptLog]]:
+async def _record(run: _Run, outcomes: list[Outcome], logs: list[AttemptLog]) -> None:
+    await asyncio.to_thread(
+        _retrying, run.engine, store.write_outcomes, outcomes=outcomes, logs=logs, owner=run.owner
+    )
+
+
+Sent = tuple[list[Outcome], list[AttemptLog], list[asyncio.Task[Posted]]]
+
+
+async def _send(run: _Run, sends: list[Send]) -> Sent:
     generation = run.sender.throttle_generation
     slots = await run.pacer.reserve(len(sends))
     if slots is not None:
@@ -250,7 +264,7 @@ async def _send(run: _Run, sends: list[Send]) -> tuple[list[Outcome], list[Attem
         outcomes.append(outcome)
         logs.append(log)
     outcomes.extend(_not_posted(run, launched))
-    return outcomes, logs
+    return outcomes, logs, launched.stragglers
 
 
 def _settle(run: _Run, item: Posted) -> tuple[Outcome, AttemptLog]:

@@ -2,9 +2,10 @@
 
 Meta answers many unrelated failures with HTTP 400, so the HTTP status only decides
 when there is no error code (a proxy's page, a truncated body, a dropped connection).
-Each family says whether waiting helps (``transient``), whether the whole batch must
-stop (``fatal``), how long to wait at least (``wait_hint_seconds``) and whether the
-message may have been accepted although the call failed (``in_doubt``).
+Each family says whether waiting helps (``transient``), whether this process cannot
+send at all so the whole run must stop (``fatal``: ``CannotSendError``), how long to
+wait at least (``wait_hint_seconds``) and whether the message may have been accepted
+although the call failed (``in_doubt``).
 """
 
 from __future__ import annotations
@@ -131,11 +132,43 @@ class RecipientError(PermanentError):
     """131026 / 131021 / 133010 / 131050: this recipient cannot get this message."""
 
 
-class AuthError(WhatsAppError):
-    """190 and other account-wide refusals: every further send fails the same way."""
+class CannotSendError(WhatsAppError):
+    """This process cannot send at all: every further send fails the same way until
+    someone fixes the cause (a token, a setting, the business account, its payment).
+
+    ``fatal``: a dispatch run stops at once and leaves its claimed messages pending,
+    never failed, so they go out on the first run after the fix.
+    """
+
+    family = "cannot_send"
+    fatal = True
+
+
+class AuthError(CannotSendError):
+    """190 token expired, 0 / 3 / 10 / 200-299 authentication and permissions."""
 
     family = "auth"
-    fatal = True
+
+
+class AccountError(CannotSendError):
+    """The business account or its number may not send: 368 blocked for policy
+    violations, 131031 account locked, 131037 display name not approved, 131045
+    certificate, 131057 maintenance mode."""
+
+    family = "account"
+
+
+class PaymentError(AccountError):
+    """131042: the business account has a payment problem (no valid payment method)."""
+
+    family = "payment"
+
+
+class ConfigurationError(CannotSendError):
+    """The request could not be built from this process's settings (an access token or
+    URL that HTTP refuses, such as one ending in a newline): nothing was sent."""
+
+    family = "configuration"
 
 
 class MalformedResponseError(WhatsAppError):
@@ -153,6 +186,8 @@ _CLASS_BY_CODE: dict[int, type[WhatsAppError]] = {
     131056: PairRateLimitError,
     4: CallLimitError,
     80007: CallLimitError,
+    1: ServerError,  # Graph API "unknown", possibly a server error: retry
+    2: ServerError,  # Graph API service temporarily unavailable
     131000: ServerError,
     131016: ServerError,
     131048: QualityLimitError,
@@ -162,17 +197,21 @@ _CLASS_BY_CODE: dict[int, type[WhatsAppError]] = {
     132001: TemplateError,
     131026: RecipientError,
     131021: RecipientError,
-    133010: RecipientError,
     131050: RecipientError,
+    133010: RecipientError,
     131051: PermanentError,
     100: PermanentError,
-    # Account-wide refusals: 190 token expired, 0 auth exception, 10 permission
-    # denied, 368 blocked for policy violations, 131031 business account locked.
+    # This process cannot send (see CannotSendError).
     190: AuthError,
     0: AuthError,
+    3: AuthError,
     10: AuthError,
-    368: AuthError,
-    131031: AuthError,
+    368: AccountError,
+    131031: AccountError,
+    131037: AccountError,
+    131045: AccountError,
+    131057: AccountError,
+    131042: PaymentError,
 }
 
 

@@ -26,7 +26,16 @@ from tripcast.whatsapp.fake.meta import (
     send_response,
 )
 
-Fault = Literal["server_error", "bad_gateway", "timeout", "disconnect", "accept_then_disconnect"]
+Fault = Literal[
+    "server_error",
+    "bad_gateway",
+    "timeout",
+    "disconnect",
+    "accept_then_disconnect",
+    "accept_then_trickle",
+]
+# Faults that accept the send first and then spoil the answer.
+ACCEPTING_FAULTS = ("accept_then_disconnect", "accept_then_trickle")
 ScriptedFault = Fault | int  # an int answers that Meta error code
 
 
@@ -91,7 +100,7 @@ class FakeState:
         try:
             self._check_auth(phone_number_id, authorization)
             fault = self._next_fault()
-            if fault not in (None, "accept_then_disconnect"):
+            if fault is not None and fault not in ACCEPTING_FAULTS:
                 return self._fault_answer(fault)
             request = parse_send_request(raw)
             failure_code = self._check_recipient(phone_number_id, request)
@@ -101,7 +110,7 @@ class FakeState:
             return Answer(refusal.http_status, refusal.body())
         accepted = self._accept(phone_number_id, request, failure_code)
         if fault is not None:
-            # accept_then_disconnect: counted once it happened (the send was accepted).
+            # An accepting fault is counted once it happened (the send was accepted).
             self.faults[fault] += 1
         return Answer(200, send_response(request, accepted.wamid), fault, accepted)
 
