@@ -13,6 +13,7 @@ import itertools
 import random
 import time
 from collections import Counter, defaultdict, deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -66,8 +67,11 @@ class Answer:
 
 
 class FakeState:
-    def __init__(self, config: FakeCloudApiConfig) -> None:
+    def __init__(
+        self, config: FakeCloudApiConfig, *, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self.config = config
+        self._monotonic = monotonic  # the limits' clock; tests move it by hand
         self._wamid_serial = itertools.count(1)  # never reset: wamids stay unique
         self.reset()
 
@@ -174,7 +178,7 @@ class FakeState:
         return last is not None and self.now() - last < window
 
     def _check_limits(self, phone_number_id: str, request: SendRequest) -> None:
-        moment = time.monotonic()
+        moment = self._monotonic()
         limit = self.config.throughput_per_second
         recent = self._recent_sends[phone_number_id]
         while recent and recent[0] <= moment - 1.0:
