@@ -130,6 +130,7 @@ def test_a_value_unusable_in_a_header_or_url_is_refused_at_start_up(
         ("TRIPCAST_WHATSAPP_ACCESS_TOKEN", "EAAG-abc_123.XYZ|pipe"),
         ("TRIPCAST_WHATSAPP_API_URL", "http://127.0.0.1:8787/"),
         ("TRIPCAST_EMAIL_FROM", "Trip reminders <trips@example.com>"),
+        ("TRIPCAST_DATABASE_URL", "postgresql://u:p@db/x?options=-c statement_timeout=5000"),
     ],
 )
 def test_ordinary_values_of_the_checked_settings_are_kept(

@@ -61,7 +61,7 @@ class Settings(BaseSettings):
         if value is None or not value.get_secret_value().strip():
             return None
         # Never echo the URL: it usually carries a password.
-        _refuse_stray_characters(value.get_secret_value())
+        _refuse_stray_characters(value.get_secret_value(), spaces_inside=True)
         if not value.get_secret_value().startswith(_POSTGRES_SCHEMES):
             raise ValueError("must be a postgresql:// URL")
         return value
@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     def _smtp_only(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
-        _refuse_stray_characters(value.get_secret_value())
+        _refuse_stray_characters(value.get_secret_value(), spaces_inside=True)
         if not value.get_secret_value().startswith(("smtp://", "smtps://")):
             raise ValueError("must be an smtp:// or smtps:// URL")
         return value
@@ -138,8 +138,11 @@ class Settings(BaseSettings):
                 raise ConfigError(f"{ENV_PREFIX}{name.upper()} is not set (required here)")
 
 
-def _refuse_stray_characters(value: str) -> None:
-    if _SPACE_OR_CONTROL.search(value):
+def _refuse_stray_characters(value: str, *, spaces_inside: bool = False) -> None:
+    """Refuse whitespace and control characters; ``spaces_inside`` keeps inner spaces
+    (a libpq URL may carry ``options=-c ...``), never a leading or trailing one."""
+    stray = _CONTROL if spaces_inside else _SPACE_OR_CONTROL
+    if stray.search(value) or value != value.strip():
         raise ValueError(_STRAY_CHARACTERS)
 
 
