@@ -54,6 +54,9 @@ _HTTPX_UNBUILDABLE = (
 )
 
 
+_JSON = {"Content-Type": "application/json"}
+
+
 class MessagesEndpoint(Protocol):
     url: str
 
@@ -130,9 +133,11 @@ class HttpxMessagesEndpoint:
     async def post(self, payload: dict[str, Any]) -> SendResult:
         """Send one payload; raise the ``WhatsAppError`` family that Meta's answer maps to."""
         recipient = mask_phone(str(payload.get("to", "")))
+        # Encoded here, so that the ValueErrors caught below can only be the request's.
+        body = json.dumps(payload, ensure_ascii=False).encode()
         try:
             async with asyncio.timeout(self.deadline):
-                response = await self.http.post(self.url, json=payload)
+                response = await self.http.post(self.url, content=body, headers=_JSON)
         except _HTTPX_UNBUILDABLE as error:
             raise unbuildable(error) from None
         except (httpx.RequestError, aiohttp.ClientError, OSError) as error:
