@@ -87,6 +87,34 @@ def test_a_token_ending_in_a_newline_stops_the_run_with_nothing_sent_or_failed(
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize(
+    ("wrong", "expected"),
+    [
+        ({"phone_number_id": "999999999999999"}, "(100: Invalid parameter (Unsupported post"),
+        ({"api_version": "v1.0/nowhere"}, "configuration: HTTP 404"),
+    ],
+)
+def test_settings_that_miss_the_messages_endpoint_stop_the_run_with_nothing_failed(
+    engine: Engine, fake_api: FakeCloudApi, wrong: dict[str, str], expected: str
+) -> None:
+    fake_api.reset(config(enforce_service_window=False))
+    fake_api.set_config(known_phone_number_ids=[fake_api.phone_number_id])
+    ids = queue_for_new_travellers(engine, 5, last_inbound_at=real_now())
+
+    with pytest.raises(DispatchStopped) as stopped:
+        run_dispatch(
+            engine,
+            client_factory=lambda: fake_api.client(timeout=2.0, **wrong),
+            settings=DispatchSettings(send_rate=LIMIT),
+        )
+
+    line = str(stopped.value)
+    assert expected in line and "fix the TRIPCAST_WHATSAPP_* settings" in line
+    assert untouched(engine, ids) == {("pending", None, None, None)}
+    assert fake_api.accepted() == []
+
+
+@pytest.mark.integration
 def test_a_trickling_answer_goes_in_doubt_alone_while_the_batch_is_recorded_at_once(
     engine: Engine, fake_api: FakeCloudApi
 ) -> None:

@@ -8,6 +8,7 @@ from tripcast.whatsapp.errors import (
     AuthError,
     CallLimitError,
     CannotSendError,
+    ConfigurationError,
     MalformedResponseError,
     NetworkError,
     OutsideWindowError,
@@ -99,6 +100,11 @@ def test_code_wins_over_http_status() -> None:
         (400, b'{"message": "no error object"}', PermanentError, "without an 'error'"),
         (400, b"[1, 2]", PermanentError, "without an 'error'"),
         (503, b"\xff\xfe garbage", ServerError, "not JSON"),
+        # Not Meta's answer: the configured URL does not reach the messages endpoint.
+        (301, b"<html>Moved Permanently</html>", ConfigurationError, "not JSON"),
+        (404, b"404: Not Found", ConfigurationError, "not JSON"),
+        (403, b"<html>Access denied by proxy</html>", ConfigurationError, "not JSON"),
+        (407, b"", ConfigurationError, "empty body"),
     ],
 )
 def test_unreadable_error_bodies_are_classified_by_status_with_a_clear_message(
@@ -109,6 +115,22 @@ def test_unreadable_error_bodies_are_classified_by_status_with_a_clear_message(
     assert error.code is None
     assert fragment in str(error)
     assert f"HTTP {status}" in str(error)
+
+
+def test_an_unknown_phone_number_id_is_a_configuration_error() -> None:
+    unknown = {
+        "error": {
+            "message": "Unsupported post request. Object with ID '1' does not exist",
+            "type": "GraphMethodException",
+            "code": 100,
+            "error_subcode": 33,
+        }
+    }
+    error = error_from_response(400, unknown)
+    assert type(error) is ConfigurationError
+    assert (error.code, error.fatal, error.family) == (100, True, "configuration")
+    # Code 100 alone is a parameter of this one message: permanent, not fatal.
+    assert type(error_from_response(400, meta_error(100))) is PermanentError
 
 
 def test_error_from_response_accepts_parsed_json_and_str() -> None:

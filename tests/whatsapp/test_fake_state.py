@@ -93,7 +93,9 @@ def test_wrong_token_is_190_with_http_401(authorization: str | None) -> None:
 
 def test_unknown_phone_number_id_when_ids_are_configured() -> None:
     state = state_with(known_phone_number_ids=[PNID])
-    assert code_of(state.handle_send("999", AUTH, template())) == 100
+    unknown = state.handle_send("999", AUTH, template())
+    assert code_of(unknown) == 100
+    assert unknown.body is not None and unknown.body["error"]["error_subcode"] == 33
     assert state.handle_send(PNID, AUTH, template()).status == 200
 
 

@@ -165,8 +165,10 @@ class PaymentError(AccountError):
 
 
 class ConfigurationError(CannotSendError):
-    """The request could not be built from this process's settings (an access token or
-    URL that HTTP refuses, such as one ending in a newline): nothing was sent."""
+    """This process's settings cannot reach the messages endpoint: a request HTTP refuses
+    to build (an access token or URL ending in a newline: nothing was sent), an answer
+    that is not Meta's (a redirect, a 403 / 404 / 405 / 407 without an error code), or
+    Graph API 100 / subcode 33 (the phone number id does not exist for this token)."""
 
     family = "configuration"
 
@@ -215,8 +217,22 @@ _CLASS_BY_CODE: dict[int, type[WhatsAppError]] = {
 }
 
 
-def error_class_for(code: int | None, http_status: int | None) -> type[WhatsAppError]:
+# An answer without Meta's error object that says the configured URL, or the road to it,
+# is wrong: a redirect (never followed), a proxy or firewall refusing, no such endpoint.
+_NOT_THE_MESSAGES_ENDPOINT = frozenset({403, 404, 405, 407})
+# Graph API code 100, subcode 33: the object (our phone number id) does not exist or the
+# token may not use it; every send would get the same answer.
+_NO_SUCH_OBJECT = (100, 33)
+
+
+def error_class_for(
+    code: int | None, http_status: int | None, *, subcode: int | None = None
+) -> type[WhatsAppError]:
     """Family for a Meta error code; unknown codes are permanent unless HTTP 5xx."""
+    if (code, subcode) == _NO_SUCH_OBJECT:
+        return ConfigurationError
+    if code is None and http_status is not None and _not_the_endpoint(http_status):
+        return ConfigurationError
     if code is not None:
         if code in _CLASS_BY_CODE:
             return _CLASS_BY_CODE[code]
@@ -231,17 +247,20 @@ def error_class_for(code: int | None, http_status: int | None) -> type[WhatsAppE
     return PermanentError
 
 
+def _not_the_endpoint(http_status: int) -> bool:
+    return 300 <= http_status < 400 or http_status in _NOT_THE_MESSAGES_ENDPOINT
+
+
 def error_from_response(http_status: int, body: bytes | str | dict[str, Any]) -> WhatsAppError:
     """Build the right error from an error answer, whatever its body looks like."""
     parsed, problem = _error_object(body)
     if parsed is None:
         cls = error_class_for(None, http_status)
         return cls(f"HTTP {http_status} with {problem}", http_status=http_status)
-    code = parsed.get("code")
-    code = code if isinstance(code, int) else None
+    code, subcode = _int_or_none(parsed.get("code")), _int_or_none(parsed.get("error_subcode"))
     error_data = parsed.get("error_data")
     details = error_data.get("details") if isinstance(error_data, dict) else None
-    cls = error_class_for(code, http_status)
+    cls = error_class_for(code, http_status, subcode=subcode)
     return cls(
         str(parsed.get("message") or f"HTTP {http_status} error without a message"),
         code=code,
@@ -269,6 +288,10 @@ def _error_object(body: bytes | str | dict[str, Any]) -> tuple[dict[str, Any] | 
 def _preview(body: object, limit: int = 120) -> str:
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
     return repr(text[:limit] + ("…" if len(text) > limit else ""))
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _optional_str(value: object) -> str | None:

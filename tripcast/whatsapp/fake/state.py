@@ -123,8 +123,11 @@ class FakeState:
             raise MetaRefusal(190)
         known = self.config.known_phone_number_ids
         if known is not None and phone_number_id not in known:
+            # Graph API's answer for an object that does not exist (or may not be used).
             raise MetaRefusal(
-                100, f"Unsupported post request. Object with ID '{phone_number_id}' does not exist."
+                100,
+                f"Unsupported post request. Object with ID '{phone_number_id}' does not exist.",
+                subcode=33,
             )
 
     def _next_fault(self) -> Fault | None:
