@@ -143,7 +143,8 @@ def test_ordinary_values_of_the_checked_settings_are_kept(
     assert shown == value.rstrip("/")
 
 
-def test_an_empty_token_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRIPCAST_WHATSAPP_ACCESS_TOKEN", "")
+@pytest.mark.parametrize("blank", ["", " ", "\n"])
+def test_a_blank_token_counts_as_unset(monkeypatch: pytest.MonkeyPatch, blank: str) -> None:
+    monkeypatch.setenv("TRIPCAST_WHATSAPP_ACCESS_TOKEN", blank)
     with pytest.raises(ConfigError, match=r"^TRIPCAST_WHATSAPP_ACCESS_TOKEN is not set"):
         load_settings().require("whatsapp_access_token")

@@ -79,8 +79,8 @@ class Settings(BaseSettings):
     @field_validator("whatsapp_access_token")
     @classmethod
     def _bearer_token(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or value.get_secret_value() == "":
-            return None
+        if value is None or not value.get_secret_value().strip():
+            return None  # blank: not set, which the commands that need it say
         _refuse_stray_characters(value.get_secret_value())
         if not _VISIBLE_ASCII.fullmatch(value.get_secret_value()):
             raise ValueError("must be plain ASCII, as Meta issues access tokens")
@@ -89,8 +89,8 @@ class Settings(BaseSettings):
     @field_validator("whatsapp_app_secret", "whatsapp_verify_token")
     @classmethod
     def _secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or value.get_secret_value() == "":
-            return None
+        if value is None or not value.get_secret_value().strip():
+            return None  # blank: not set, which the commands that need it say
         _refuse_stray_characters(value.get_secret_value())
         return value
 
