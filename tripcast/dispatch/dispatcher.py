@@ -2,7 +2,8 @@
 
 A batch takes four short transactions: the claim, the slot reservation, the
 send-started mark (committed before the first POST), and one statement writing every
-outcome and delivery log. Several lanes run batches at once over one shared client,
+outcome and delivery log (a fifth writes the answers slower than ``record_after``, each
+bounded by the client's request deadline). Several lanes run batches at once over one shared client,
 so one lane's database work overlaps another lane's sends. Database calls run in
 worker threads to keep the event loop free for the sends in flight.
 """
