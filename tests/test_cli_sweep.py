@@ -12,13 +12,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
+from tests.dispatch.builders import make_traveller, queue_message
 from tests.support.world import make_account, make_rule, make_trip, make_user
 
 
-def run_sweep(engine: Engine, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_sweep(
+    engine: Engine, *args: str, cwd: Path, settings: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     import prefect.settings
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIPCAST_")}
+    env |= settings or {}
     env["TRIPCAST_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
     # Reuse the session's Prefect test server rather than starting one per process.
     env["PREFECT_API_URL"] = str(prefect.settings.PREFECT_API_URL.value())
@@ -62,6 +66,28 @@ def test_sweep_without_whatsapp_settings_names_the_variable(engine: Engine, tmp_
     assert done.stderr.strip() == (
         "tripcast: TRIPCAST_WHATSAPP_PHONE_NUMBER_ID is not set (required here)"
     )
+
+
+def test_sweep_refuses_a_token_pasted_with_a_newline_before_claiming_anything(
+    engine: Engine, tmp_path: Path
+) -> None:
+    with engine.begin() as connection:
+        traveller = make_traveller(connection)
+        queue_message(connection, traveller)
+    whatsapp = {
+        "TRIPCAST_WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
+        "TRIPCAST_WHATSAPP_ACCESS_TOKEN": "EAAG-pasted-token\n",
+    }
+    done = run_sweep(engine, "--now", "2026-05-01T09:00:00Z", cwd=tmp_path, settings=whatsapp)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "tripcast: TRIPCAST_WHATSAPP_ACCESS_TOKEN is invalid: must not contain spaces, "
+        "newlines or control characters (pasted with one?)"
+    )
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql(
+            "SELECT status, send_started_at, retry_count FROM whatsapp_messages"
+        ).all() == [("pending", None, 0)]
 
 
 def test_sweep_refuses_naive_now_and_unmigrated_database(engine: Engine, tmp_path: Path) -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -42,6 +45,27 @@ def tripcast(*args: str, env: dict[str, str], **popen: object) -> subprocess.Pop
     return subprocess.Popen(
         [sys.executable, "-m", "tripcast.cli", *args], env=env, text=True, **popen
     )  # type: ignore[call-overload]
+
+
+def wait_for_line(stream: IO[str], expected: str, *, timeout: float) -> None:
+    """Read ``stream`` up to the line ``expected``; fail after ``timeout`` seconds."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for line in stream:
+            lines.put(line)
+            if line.strip() == expected:
+                return
+        lines.put("")  # end of stream
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    seen: list[str] = []
+    while (line := lines.get(timeout=max(0.0, deadline - time.monotonic()))) != "":
+        if line.strip() == expected:
+            return
+        seen.append(line)
+    raise AssertionError(f"no {expected!r} before the stream ended: {seen}")
 
 
 def free_port() -> int:
@@ -127,7 +151,8 @@ def test_watch_prints_a_users_message_updates(engine: Engine, tmp_path: Path) ->
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    time.sleep(2)  # let it LISTEN before the updates happen
+    assert watcher.stderr is not None
+    wait_for_line(watcher.stderr, "listening on tripcast_whatsapp_messages", timeout=60)
     with engine.begin() as connection:
         for message in (theirs, mine):
             connection.exec_driver_sql(

@@ -82,3 +82,69 @@ def test_require_names_the_missing_variable() -> None:
 def test_blank_database_url_means_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRIPCAST_DATABASE_URL", "  ")
     assert load_settings().database_url is None
+
+
+STRAY = "must not contain spaces, newlines or control characters"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("TRIPCAST_WHATSAPP_ACCESS_TOKEN", "EAAGsecret\n", STRAY),
+        ("TRIPCAST_WHATSAPP_ACCESS_TOKEN", "EAAGsecret\r\nX-Injected: 1", STRAY),
+        ("TRIPCAST_WHATSAPP_ACCESS_TOKEN", " EAAGsecret", STRAY),
+        ("TRIPCAST_WHATSAPP_ACCESS_TOKEN", "EAAG\x7fsecret", STRAY),
+        ("TRIPCAST_WHATSAPP_ACCESS_TOKEN", "EAAGsécret", "must be plain ASCII"),
+        ("TRIPCAST_WHATSAPP_APP_SECRET", "0123abcsecret\n", STRAY),
+        ("TRIPCAST_WHATSAPP_VERIFY_TOKEN", "verify secret", STRAY),
+        ("TRIPCAST_WHATSAPP_PHONE_NUMBER_ID", "106540352242922\n", "must be the numeric"),
+        ("TRIPCAST_WHATSAPP_PHONE_NUMBER_ID", "١٠٦٥٤", "must be the numeric"),
+        ("TRIPCAST_WHATSAPP_API_VERSION", "v23.0\n", "must look like v23.0"),
+        ("TRIPCAST_WHATSAPP_API_VERSION", "v٢٣.0", "must look like v23.0"),
+        ("TRIPCAST_WHATSAPP_API_URL", "https://graph.facebook.com\n", STRAY),
+        ("TRIPCAST_WHATSAPP_API_URL", "https://", "must start with http:// or https://"),
+        ("TRIPCAST_WHATSAPP_API_URL", "https://graph.facebook.com:x", "is not a valid URL"),
+        ("TRIPCAST_WHATSAPP_API_URL", "https://u:secret@graph.facebook.com", "must be a base URL"),
+        ("TRIPCAST_WHATSAPP_API_URL", "https://graph.facebook.com/?secret=1", "must be a base URL"),
+        ("TRIPCAST_DATABASE_URL", "postgresql://u:secret@db/x\n", STRAY),
+        ("TRIPCAST_SMTP_URL", "smtp://u:secret@mail:25\n", STRAY),
+        ("TRIPCAST_EMAIL_FROM", "a@example.com\nBcc: secret@example.com", "must be one email"),
+        ("TRIPCAST_EMAIL_FROM", "nobody", "must be one email"),
+    ],
+)
+def test_a_value_unusable_in_a_header_or_url_is_refused_at_start_up(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert message.startswith(f"{variable} is invalid: {expected}")
+    assert "\n" not in message
+    assert "secret" not in message  # the value itself is never echoed
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TRIPCAST_WHATSAPP_ACCESS_TOKEN", "EAAG-abc_123.XYZ|pipe"),
+        ("TRIPCAST_WHATSAPP_API_URL", "http://127.0.0.1:8787/"),
+        ("TRIPCAST_EMAIL_FROM", "Trip reminders <trips@example.com>"),
+        ("TRIPCAST_DATABASE_URL", "postgresql://u:p@db/x?options=-c statement_timeout=5000"),
+    ],
+)
+def test_ordinary_values_of_the_checked_settings_are_kept(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    settings = load_settings()
+    kept = getattr(settings, variable.removeprefix("TRIPCAST_").lower())
+    shown = kept.get_secret_value() if hasattr(kept, "get_secret_value") else kept
+    assert shown == value.rstrip("/")
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\n"])
+def test_a_blank_token_counts_as_unset(monkeypatch: pytest.MonkeyPatch, blank: str) -> None:
+    monkeypatch.setenv("TRIPCAST_WHATSAPP_ACCESS_TOKEN", blank)
+    with pytest.raises(ConfigError, match=r"^TRIPCAST_WHATSAPP_ACCESS_TOKEN is not set"):
+        load_settings().require("whatsapp_access_token")

@@ -1,20 +1,31 @@
 """Configuration: one ``Settings`` object read from ``TRIPCAST_*`` variables and ``.env``.
 
 Missing or invalid values surface as a ``ConfigError`` whose message is one line naming
-the variable, so the command line can print it and exit non-zero at start-up.
+the variable, so the command line can print it and exit non-zero at start-up. Every
+value that ends up in an HTTP header, a URL or a mail header is checked here, so that
+a token pasted with a trailing newline stops the process before it claims a message
+rather than failing every send.
 """
 
 from __future__ import annotations
 
 import re
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "TRIPCAST_"
-_API_VERSION = re.compile(r"^v\d+\.\d+$")
+_API_VERSION = re.compile(r"v[0-9]+\.[0-9]+")
+_DIGITS = re.compile(r"[0-9]+")
+# Visible ASCII only: what a bearer token or an HTTP header value may safely hold.
+_VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+_STRAY_CHARACTERS = "must not contain spaces, newlines or control characters (pasted with one?)"
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
 
@@ -49,8 +60,9 @@ class Settings(BaseSettings):
     def _postgres_only(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
+        # Never echo the URL: it usually carries a password.
+        _refuse_stray_characters(value.get_secret_value(), spaces_inside=True)
         if not value.get_secret_value().startswith(_POSTGRES_SCHEMES):
-            # Never echo the URL: it usually carries a password.
             raise ValueError("must be a postgresql:// URL")
         return value
 
@@ -59,36 +71,79 @@ class Settings(BaseSettings):
     def _smtp_only(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
+        _refuse_stray_characters(value.get_secret_value(), spaces_inside=True)
         if not value.get_secret_value().startswith(("smtp://", "smtps://")):
             raise ValueError("must be an smtp:// or smtps:// URL")
+        return value
+
+    @field_validator("whatsapp_access_token")
+    @classmethod
+    def _bearer_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None  # blank: not set, which the commands that need it say
+        _refuse_stray_characters(value.get_secret_value())
+        if not _VISIBLE_ASCII.fullmatch(value.get_secret_value()):
+            raise ValueError("must be plain ASCII, as Meta issues access tokens")
+        return value
+
+    @field_validator("whatsapp_app_secret", "whatsapp_verify_token")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None  # blank: not set, which the commands that need it say
+        _refuse_stray_characters(value.get_secret_value())
         return value
 
     @field_validator("whatsapp_api_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
+        _refuse_stray_characters(value)
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - parsing the port validates it
+        except ValueError:
+            raise ValueError("is not a valid URL") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must start with http:// or https:// and name a host")
+        if parts.query or parts.fragment or parts.username is not None:
+            raise ValueError("must be a base URL without credentials, query or fragment")
         return value.rstrip("/")
 
     @field_validator("whatsapp_api_version")
     @classmethod
     def _graph_version(cls, value: str) -> str:
-        if not _API_VERSION.match(value):
+        if not _API_VERSION.fullmatch(value):
             raise ValueError("must look like v23.0")
         return value
 
     @field_validator("whatsapp_phone_number_id")
     @classmethod
     def _digits(cls, value: str | None) -> str | None:
-        if value is not None and not value.isdigit():
+        if value is not None and not _DIGITS.fullmatch(value):
             raise ValueError("must be the numeric phone number id from WhatsApp Manager")
         return value
+
+    @field_validator("email_from")
+    @classmethod
+    def _mail_address(cls, value: str) -> str:
+        # It becomes the From header: a newline would inject headers into every email.
+        if _CONTROL.search(value.strip()) or "@" not in parseaddr(value)[1]:
+            raise ValueError("must be one email address, such as Trips <trips@example.com>")
+        return value.strip()
 
     def require(self, *names: str) -> None:
         """Fail with one clear line when a setting a command needs is unset."""
         for name in names:
             if getattr(self, name) in (None, ""):
                 raise ConfigError(f"{ENV_PREFIX}{name.upper()} is not set (required here)")
+
+
+def _refuse_stray_characters(value: str, *, spaces_inside: bool = False) -> None:
+    """Refuse whitespace and control characters; ``spaces_inside`` keeps inner spaces
+    (a libpq URL may carry ``options=-c ...``), never a leading or trailing one."""
+    stray = _CONTROL if spaces_inside else _SPACE_OR_CONTROL
+    if stray.search(value) or value != value.strip():
+        raise ValueError(_STRAY_CHARACTERS)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -53,7 +53,8 @@ def run_fleet(engine: Engine, fake: FakeCloudApi) -> tuple[list[DispatchReport],
         )  # fmt: skip
         wait_for(engine, IN_FLIGHT, owner="doomed", timeout=30)
         with dispatcher_threads(engine, fake, FLEET, count=3, timeout=50) as reports:
-            time.sleep(0.4)  # mid-batch: some of its sends answered, some not yet made
+            # Mid-batch: killed once one of its marked sends was answered.
+            wait_until_answered(engine, fake, owner="doomed", timeout=30)
             doomed.kill()
             assert doomed.wait() == -9
             doomed_attempts = wait_for(engine, IN_FLIGHT, owner="doomed", timeout=1)
@@ -88,6 +89,18 @@ def test_a_fleet_with_faults_and_a_killed_worker_sends_each_message_once_at_the_
     check_each_message_sent_once_or_failed_with_a_reason(engine, fake_api, ids, final)
     check_the_rate_in_every_second(fake_api)
     check_every_post_has_its_delivery_log(engine, accepted, state["requests"], doomed_attempts)
+
+
+def wait_until_answered(engine: Engine, fake: FakeCloudApi, *, owner: str, timeout: float) -> None:
+    """Until the fake has accepted one of the sends ``owner`` marked as started."""
+    marked = IN_FLIGHT.replace("count(*)", "id::text")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        started = {row["id"] for row in rows(engine, marked, owner=owner)}
+        if started & {item["callback_data"] for item in fake.accepted()}:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"none of {owner}'s sends was answered within {timeout}s")
 
 
 def check_each_message_sent_once_or_failed_with_a_reason(

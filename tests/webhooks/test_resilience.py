@@ -86,7 +86,9 @@ def test_restart_mid_stream_loses_no_acknowledged_delivery(
     items = bodies(120)
     first = BackgroundReceiver(receiver_config).start()
     sender = Meta(first.url, items).start()
+    deadline = time.monotonic() + 30
     while len(sender.acknowledged) < 20:
+        assert time.monotonic() < deadline, "the first receiver acknowledged too little"
         time.sleep(0.005)
     first.stop()  # requests in flight finish; new ones are refused
     acknowledged_by_first = set(sender.acknowledged)

@@ -4,12 +4,16 @@ import pytest
 
 from tests.whatsapp.meta_bodies import meta_error, meta_error_bytes
 from tripcast.whatsapp.errors import (
+    AccountError,
     AuthError,
     CallLimitError,
+    CannotSendError,
+    ConfigurationError,
     MalformedResponseError,
     NetworkError,
     OutsideWindowError,
     PairRateLimitError,
+    PaymentError,
     PermanentError,
     QualityLimitError,
     RecipientError,
@@ -40,7 +44,15 @@ FAMILIES = [
     (131050, 400, RecipientError, "permanent", False, False),
     (190, 401, AuthError, "auth", False, True),
     (10, 403, AuthError, "auth", False, True),
-    (131031, 403, AuthError, "auth", False, True),
+    (3, 403, AuthError, "auth", False, True),
+    (131031, 403, AccountError, "account", False, True),
+    (368, 403, AccountError, "account", False, True),
+    (131037, 400, AccountError, "account", False, True),
+    (131045, 400, AccountError, "account", False, True),
+    (131057, 400, AccountError, "account", False, True),
+    (131042, 400, PaymentError, "payment", False, True),
+    (1, 500, ServerError, "server", True, False),
+    (2, 503, ServerError, "server", True, False),
     (299, 403, AuthError, "auth", False, True),
     (999999, 400, PermanentError, "permanent", False, False),  # unknown code
     (999999, 502, ServerError, "server", True, False),  # unknown code, but HTTP 5xx
@@ -59,6 +71,14 @@ def test_error_family_is_decided_on_meta_code(
     assert error.details == "why it failed"
     assert error.fbtrace_id == "AbCdEf123"
     assert error.in_doubt is False
+
+
+def test_every_fatal_family_is_one_cannot_send_family() -> None:
+    fatal = {cls for _, _, cls, _, _, is_fatal in FAMILIES if is_fatal}
+    assert all(issubclass(cls, CannotSendError) for cls in fatal)
+    assert not any(
+        issubclass(cls, CannotSendError) for _, _, cls, *_ in FAMILIES if cls not in fatal
+    )
 
 
 def test_code_wins_over_http_status() -> None:
@@ -80,6 +100,11 @@ def test_code_wins_over_http_status() -> None:
         (400, b'{"message": "no error object"}', PermanentError, "without an 'error'"),
         (400, b"[1, 2]", PermanentError, "without an 'error'"),
         (503, b"\xff\xfe garbage", ServerError, "not JSON"),
+        # Not Meta's answer: the configured URL does not reach the messages endpoint.
+        (301, b"<html>Moved Permanently</html>", ConfigurationError, "not JSON"),
+        (404, b"404: Not Found", ConfigurationError, "not JSON"),
+        (403, b"<html>Access denied by proxy</html>", ConfigurationError, "not JSON"),
+        (407, b"", ConfigurationError, "empty body"),
     ],
 )
 def test_unreadable_error_bodies_are_classified_by_status_with_a_clear_message(
@@ -90,6 +115,22 @@ def test_unreadable_error_bodies_are_classified_by_status_with_a_clear_message(
     assert error.code is None
     assert fragment in str(error)
     assert f"HTTP {status}" in str(error)
+
+
+def test_an_unknown_phone_number_id_is_a_configuration_error() -> None:
+    unknown = {
+        "error": {
+            "message": "Unsupported post request. Object with ID '1' does not exist",
+            "type": "GraphMethodException",
+            "code": 100,
+            "error_subcode": 33,
+        }
+    }
+    error = error_from_response(400, unknown)
+    assert type(error) is ConfigurationError
+    assert (error.code, error.fatal, error.family) == (100, True, "configuration")
+    # Code 100 alone is a parameter of this one message: permanent, not fatal.
+    assert type(error_from_response(400, meta_error(100))) is PermanentError
 
 
 def test_error_from_response_accepts_parsed_json_and_str() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,8 +17,19 @@ TRAVELLER = "351912345678"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
-def state_with(**changes: Any) -> FakeState:
-    return FakeState(FakeCloudApiConfig.model_validate({"frozen_now": NOW} | changes))
+class Monotonic:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def state_with(clock: Monotonic | None = None, **changes: Any) -> FakeState:
+    config = FakeCloudApiConfig.model_validate({"frozen_now": NOW} | changes)
+    return FakeState(config, monotonic=clock or Monotonic())
 
 
 def text(to: str = TRAVELLER, body: str = "hi", **extra: Any) -> bytes:
@@ -83,7 +93,9 @@ def test_wrong_token_is_190_with_http_401(authorization: str | None) -> None:
 
 def test_unknown_phone_number_id_when_ids_are_configured() -> None:
     state = state_with(known_phone_number_ids=[PNID])
-    assert code_of(state.handle_send("999", AUTH, template())) == 100
+    unknown = state.handle_send("999", AUTH, template())
+    assert code_of(unknown) == 100
+    assert unknown.body is not None and unknown.body["error"]["error_subcode"] == 33
     assert state.handle_send(PNID, AUTH, template()).status == 200
 
 
@@ -179,22 +191,28 @@ def test_templates_must_be_approved_with_the_right_parameter_count(
 
 
 def test_throughput_limit_per_phone_number_id() -> None:
-    state = state_with(throughput_per_second=3, pair_rate_window_seconds=None)
+    clock = Monotonic()
+    state = state_with(clock, throughput_per_second=3, pair_rate_window_seconds=None)
     answers = [state.handle_send(PNID, AUTH, template()) for _ in range(4)]
     assert [a.status for a in answers] == [200, 200, 200, 400]
     assert code_of(answers[3]) == 130429
     assert state.handle_send("other-id", AUTH, template()).status == 200
-    time.sleep(1.01)
+    clock.now += 0.99
+    assert code_of(state.handle_send(PNID, AUTH, template())) == 130429
+    clock.now += 0.02
     assert state.handle_send(PNID, AUTH, template()).status == 200
 
 
 def test_pair_rate_limit_per_recipient() -> None:
-    state = state_with(pair_rate_window_seconds=0.3)
+    clock = Monotonic()
+    state = state_with(clock, pair_rate_window_seconds=0.3)
     assert state.handle_send(PNID, AUTH, template()).status == 200
     assert code_of(state.handle_send(PNID, AUTH, template())) == 131056
     other = template().replace(TRAVELLER.encode(), b"351912345679")
     assert state.handle_send(PNID, AUTH, other).status == 200
-    time.sleep(0.31)
+    clock.now += 0.29
+    assert code_of(state.handle_send(PNID, AUTH, template())) == 131056
+    clock.now += 0.02
     assert state.handle_send(PNID, AUTH, template()).status == 200
 
 

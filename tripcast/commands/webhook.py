@@ -45,7 +45,11 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _watch(args: argparse.Namespace) -> int:
-    from tripcast.webhooks.watch import watch
+    from tripcast.webhooks.watch import CHANNEL, watch
+
+    def listening() -> None:
+        # Scripts (and tests) wait for this line: updates from here on are seen.
+        print(f"listening on {CHANNEL}", file=sys.stderr, flush=True)
 
     engine = migrated_engine()
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a watch ends
@@ -55,6 +59,7 @@ def _watch(args: argparse.Namespace) -> int:
             out=sys.stdout,
             max_events=args.max_events,
             timeout=args.timeout,
+            on_listening=listening,
         )
     return 0
 

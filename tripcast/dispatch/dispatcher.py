@@ -2,7 +2,8 @@
 
 A batch takes four short transactions: the claim, the slot reservation, the
 send-started mark (committed before the first POST), and one statement writing every
-outcome and delivery log. Several lanes run batches at once over one shared client,
+outcome and delivery log (a fifth writes the answers slower than ``record_after``, each
+bounded by the client's request deadline). Several lanes run batches at once over one shared client,
 so one lane's database work overlaps another lane's sends. Database calls run in
 worker threads to keep the event loop free for the sends in flight.
 """
@@ -211,17 +212,31 @@ async def dispatch_one_batch(run: _Run, *, batch_size: int) -> int:
         for send, free_at in held
     ]
     logs: list[AttemptLog] = []
+    late: list[asyncio.Task[Posted]] = []
     if sends:
-        send_outcomes, logs = await _send(run, sends)
+        send_outcomes, logs, late = await _send(run, sends)
         outcomes.extend(send_outcomes)
-    await asyncio.to_thread(
-        _retrying, run.engine, store.write_outcomes, outcomes=outcomes, logs=logs, owner=run.owner
-    )
+    await _record(run, outcomes, logs)
     run.report.add_batch(outcomes, claimed=len(claimed), attempts=len(logs))
+    if late:
+        # Slow answers (each within the client's deadline) are recorded apart, so the
+        # rest of the batch was not left unrecorded, and in doubt, while they came.
+        settled = [_settle(run, item) for item in await asyncio.gather(*late)]
+        await _record(run, [outcome for outcome, _ in settled], [log for _, log in settled])
+        run.report.add_late([outcome for outcome, _ in settled], attempts=len(settled))
     return len(claimed)
 
 
-async def _send(run: _Run, sends: list[Send]) -> tuple[list[Outcome], list[AttemptLog]]:
+async def _record(run: _Run, outcomes: list[Outcome], logs: list[AttemptLog]) -> None:
+    await asyncio.to_thread(
+        _retrying, run.engine, store.write_outcomes, outcomes=outcomes, logs=logs, owner=run.owner
+    )
+
+
+Sent = tuple[list[Outcome], list[AttemptLog], list[asyncio.Task[Posted]]]
+
+
+async def _send(run: _Run, sends: list[Send]) -> Sent:
     generation = run.sender.throttle_generation
     slots = await run.pacer.reserve(len(sends))
     if slots is not None:
@@ -250,7 +265,7 @@ async def _send(run: _Run, sends: list[Send]) -> tuple[list[Outcome], list[Attem
         outcomes.append(outcome)
         logs.append(log)
     outcomes.extend(_not_posted(run, launched))
-    return outcomes, logs
+    return outcomes, logs, launched.stragglers
 
 
 def _settle(run: _Run, item: Posted) -> tuple[Outcome, AttemptLog]:

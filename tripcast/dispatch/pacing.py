@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 
 from sqlalchemy.engine import Engine
 
@@ -55,13 +56,19 @@ class Pacer:
         self, sends: list[Send], slots: Slots | None, *, generation: int
     ) -> tuple[list[Posted], Launched]:
         """Send at ``slots``; when too late for them, at fresh ones. All POSTs made, and
-        how the last launch ended."""
+        how the last launch ended, with the stragglers of every launch."""
         posted: list[Posted] = []
+        stragglers: list[asyncio.Task[Posted]] = []
         for _ in range(RESERVATIONS_PER_BATCH):
             launched = await self.sender.send_batch(
-                sends, slots, generation=generation, max_lateness=self.settings.max_lateness
+                sends,
+                slots,
+                generation=generation,
+                max_lateness=self.settings.max_lateness,
+                record_after=self.settings.record_after,
             )
             posted.extend(launched.posted)
+            stragglers.extend(launched.stragglers)
             if launched.halted != "late":
                 break
             sends = launched.unposted
@@ -72,7 +79,7 @@ class Pacer:
                  if isinstance(item.result, THROTTLING)]  # fmt: skip
         if hints:
             await asyncio.to_thread(self._pause, max(hints))
-        return posted, launched
+        return posted, replace(launched, stragglers=stragglers)
 
     def _pause(self, seconds: float) -> None:
         """After a throttling refusal nobody sends on this number for its wait hint."""

@@ -28,6 +28,11 @@ class DispatchReport:
         self.attempts += attempts
         self.by_outcome.update((outcome.kind, outcome.reason) for outcome in outcomes)
 
+    def add_late(self, outcomes: Iterable[Outcome], *, attempts: int) -> None:
+        """Outcomes of a batch's slow answers, recorded after the batch itself."""
+        self.attempts += attempts
+        self.by_outcome.update((outcome.kind, outcome.reason) for outcome in outcomes)
+
     def merge(self, other: DispatchReport) -> DispatchReport:
         self.batches += other.batches
         self.claimed += other.claimed

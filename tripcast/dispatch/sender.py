@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from tripcast.dispatch.plan import Send
@@ -59,7 +59,10 @@ class Launched:
 
     posted: list[Posted]
     unposted: list[Send]
-    halted: str | None  # None, "stopped" (account refused), "throttled" (130429...), "late"
+    halted: str | None  # None, "stopped" (cannot send), "throttled" (130429...), "late"
+    # POSTs still unanswered ``record_after`` seconds after the last launch: each ends
+    # within the client's request deadline, and is recorded apart from the batch.
+    stragglers: list[asyncio.Task[Posted]] = field(default_factory=list)
 
 
 async def sleep_until(moment: float) -> None:
@@ -93,6 +96,7 @@ class Sender:
         *,
         generation: int,
         max_lateness: float = math.inf,
+        record_after: float = math.inf,
     ) -> Launched:
         """POST ``sends`` in order, each at a slot of its own, stopping early when it must.
 
@@ -101,6 +105,8 @@ class Sender:
         first of the batch's later slots still in reach instead, and the slots passed
         stay unused, so a stall of the event loop costs the time it lasted and no more.
         Sends left without a slot are handed back (``halted = "late"``) for fresh ones.
+        Answers still awaited ``record_after`` seconds after the last launch are handed
+        back as ``stragglers``, so one slow answer does not hold the batch's record.
         """
         tasks: list[asyncio.Task[Posted]] = []
         halted: str | None = None
@@ -113,8 +119,19 @@ class Sender:
                 break
             tasks.append(asyncio.create_task(self._post(send)))
             slot += 1
-        posted = list(await asyncio.gather(*tasks))
-        return Launched(posted, list(sends[len(tasks) :]), halted)
+        unposted = list(sends[len(tasks) :])
+        if not tasks:
+            return Launched([], unposted, halted)
+        timeout = None if math.isinf(record_after) else record_after
+        try:
+            await asyncio.wait(tasks, timeout=timeout)
+        except asyncio.CancelledError:
+            for task in tasks:  # like gather: no POST outlives its batch
+                task.cancel()
+            raise
+        posted = [task.result() for task in tasks if task.done()]
+        stragglers = [task for task in tasks if not task.done()]
+        return Launched(posted, unposted, halted, stragglers)
 
     async def _wait_turn(
         self, slots: Slots | None, slot: int, *, count: int, generation: int, max_lateness: float

@@ -41,6 +41,10 @@ class DispatchSettings:
     # "outcome unknown"; longer than any lease, so a live (slow) worker is never overtaken.
     in_doubt_grace: timedelta = timedelta(minutes=15)
     lanes: int = 3
+    # A batch is recorded this many seconds after its last launch at the latest; an
+    # answer slower than that (bounded by the client's request deadline) is recorded on
+    # its own when it comes, so one trickling answer leaves only itself in doubt.
+    record_after: float = 2.0
     # Meta's pair rate: about one message per 6 s to one recipient (131056 otherwise).
     pair_spacing: timedelta = timedelta(seconds=6)
 
@@ -51,6 +55,8 @@ class DispatchSettings:
             raise ValueError("rate_margin must be in [0, 1)")
         if self.max_attempts < 1 or self.max_in_flight < 1 or self.lanes < 1:
             raise ValueError("max_attempts, max_in_flight and lanes must be at least 1")
+        if self.record_after < 0:
+            raise ValueError("record_after must not be negative")
         if self.in_doubt_grace < self.lease:
             raise ValueError("in_doubt_grace must be at least the lease")
 

@@ -1,11 +1,13 @@
 """Following one traveller's messages live (``tripcast watch``).
 
 Every insert and update of ``whatsapp_messages`` is announced on
-``tripcast_whatsapp_messages`` by migration 0004's trigger (ids and state, never the
-text). ``watch_events`` LISTENs, keeps the user's events, and adds what a person
-watching wants to read: the masked phone number and a short content or failure reason,
-read from the table on a second connection. It stops after ``max_events``, after
-``timeout`` seconds, or when ``stop`` is set.
+``tripcast_whatsapp_messages`` (migration 0009's payload: message id, operation,
+direction, status, category; nothing that identifies a traveller, since any role may
+LISTEN). ``watch_events`` LISTENs and fetches each announced row by id on a second
+connection, keeping the user's: the masked phone number and a short content or failure
+reason are what a person watching wants to read. ``on_listening`` is called once the
+LISTEN is in effect (``tripcast watch`` says so on stderr). It stops after
+``max_events``, after ``timeout`` seconds, or when ``stop`` is set.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
@@ -28,10 +30,11 @@ from tripcast.whatsapp.phone import mask_phone
 
 CHANNEL = "tripcast_whatsapp_messages"
 SHORT = 60
+# The row of an announced id, when it is the watched user's.
 DETAILS = """
-SELECT left(m.content, 200), m.failed_reason, a.phone_number
+SELECT left(m.content, 200), m.failed_reason, a.phone_number, m.updated_at
 FROM public.whatsapp_messages m JOIN public.whatsapp_accounts a ON a.id = m.whatsapp_account_id
-WHERE m.id = %s
+WHERE m.id = %s AND m.user_id = %s
 """
 
 
@@ -53,6 +56,7 @@ def watch_events(
     max_events: int | None = None,
     timeout: float | None = None,
     stop: threading.Event | None = None,
+    on_listening: Callable[[], None] | None = None,
 ) -> Iterator[MessageEvent]:
     """Yield ``user_id``'s message events as they happen."""
     conninfo = _conninfo(database)
@@ -63,15 +67,17 @@ def watch_events(
         psycopg.connect(conninfo, autocommit=True) as reader,
     ):
         listener.execute(f"LISTEN {CHANNEL}")
+        if on_listening is not None:
+            on_listening()
         while not (stop is not None and stop.is_set()):
             wait = 0.25 if deadline is None else min(0.25, deadline - time.monotonic())
             if wait <= 0:
                 return
             for notify in listener.notifies(timeout=wait):
-                payload = json.loads(notify.payload)
-                if payload.get("user_id") != wanted:
-                    continue
-                yield _event(payload, reader)
+                event = _event(notify.payload, reader, user_id=wanted)
+                if event is None:
+                    continue  # someone else's message, or gone
+                yield event
                 seen += 1
                 if max_events is not None and seen >= max_events:
                     return
@@ -85,12 +91,18 @@ def watch(
     max_events: int | None = None,
     timeout: float | None = None,
     stop: threading.Event | None = None,
+    on_listening: Callable[[], None] | None = None,
 ) -> int:
     """Print one line per event of ``user_id``'s messages; returns how many were printed."""
     out = out or sys.stdout
     printed = 0
     for event in watch_events(
-        database, user_id=user_id, max_events=max_events, timeout=timeout, stop=stop
+        database,
+        user_id=user_id,
+        max_events=max_events,
+        timeout=timeout,
+        stop=stop,
+        on_listening=on_listening,
     ):
         print(format_event(event), file=out, flush=True)
         printed += 1
@@ -105,16 +117,23 @@ def format_event(event: MessageEvent) -> str:
     return "  ".join([*fields, event.message_id[:8], text]).rstrip()
 
 
-def _event(payload: dict[str, Any], reader: psycopg.Connection) -> MessageEvent:
-    row = reader.execute(DETAILS, (payload["id"],)).fetchone()
-    content, failed_reason, phone = row if row is not None else (None, None, None)
+def _event(text: str, reader: psycopg.Connection, *, user_id: str) -> MessageEvent | None:
+    """The announced message as an event, or None when it is not ``user_id``'s."""
+    payload = _payload(text)
+    if payload is None:
+        return None
+    row = reader.execute(DETAILS, (payload["id"], user_id)).fetchone()
+    if row is None:
+        return None
+    content, failed_reason, phone, updated_at = row
+    # The status announced, not the row's: the row may have moved on since.
     status = str(payload.get("status"))
     return MessageEvent(
         op=str(payload.get("op")),
         message_id=str(payload["id"]),
         direction=str(payload.get("direction")),
         status=status,
-        updated_at=_parse_time(payload.get("updated_at")),
+        updated_at=updated_at,
         phone=mask_phone(phone) if phone else None,
         text=failed_reason if status == "failed" and failed_reason else content,
     )
@@ -125,11 +144,15 @@ def _shorten(text: str) -> str:
     return flat if len(flat) <= SHORT else flat[: SHORT - 1] + "…"
 
 
-def _parse_time(value: Any) -> datetime | None:
+def _payload(text: str) -> dict[str, Any] | None:
+    """The notification's fields, or None for one tripcast did not send: any role may
+    NOTIFY on the channel, and a stray payload must not end the watch."""
     try:
-        return datetime.fromisoformat(str(value)) if value else None
-    except ValueError:
+        payload = json.loads(text)
+        payload["id"] = uuid.UUID(str(payload["id"]))
+    except (ValueError, TypeError, KeyError):
         return None
+    return payload if isinstance(payload, dict) else None
 
 
 def _conninfo(database: Engine | str) -> str:

@@ -33,7 +33,9 @@ class WhatsAppClient:
     """Sends text and template messages; raises ``WhatsAppError`` families on refusal.
 
     Phone numbers are validated and normalised before any request
-    (``InvalidPhoneNumber``, a ``ValueError``, is raised without a call).
+    (``InvalidPhoneNumber``, a ``ValueError``, is raised without a call). ``timeout``
+    bounds connecting and each read; ``deadline`` (default 1.5 × ``timeout``) the whole
+    request, so an answer trickling in is given up as in doubt.
     """
 
     def __init__(
@@ -45,6 +47,7 @@ class WhatsAppClient:
         api_version: str = DEFAULT_API_VERSION,
         max_connections: int = 256,
         timeout: float = 10.0,
+        deadline: float | None = None,
         transport: TransportChoice = "aiohttp",
         default_region: str | None = None,
     ) -> None:
@@ -59,6 +62,7 @@ class WhatsAppClient:
             access_token=access_token,
             max_connections=max_connections,
             timeout=timeout,
+            deadline=deadline,
             transport=transport,
         )
 

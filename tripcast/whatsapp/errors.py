@@ -2,9 +2,10 @@
 
 Meta answers many unrelated failures with HTTP 400, so the HTTP status only decides
 when there is no error code (a proxy's page, a truncated body, a dropped connection).
-Each family says whether waiting helps (``transient``), whether the whole batch must
-stop (``fatal``), how long to wait at least (``wait_hint_seconds``) and whether the
-message may have been accepted although the call failed (``in_doubt``).
+Each family says whether waiting helps (``transient``), whether this process cannot
+send at all so the whole run must stop (``fatal``: ``CannotSendError``), how long to
+wait at least (``wait_hint_seconds``) and whether the message may have been accepted
+although the call failed (``in_doubt``).
 """
 
 from __future__ import annotations
@@ -131,11 +132,45 @@ class RecipientError(PermanentError):
     """131026 / 131021 / 133010 / 131050: this recipient cannot get this message."""
 
 
-class AuthError(WhatsAppError):
-    """190 and other account-wide refusals: every further send fails the same way."""
+class CannotSendError(WhatsAppError):
+    """This process cannot send at all: every further send fails the same way until
+    someone fixes the cause (a token, a setting, the business account, its payment).
+
+    ``fatal``: a dispatch run stops at once and leaves its claimed messages pending,
+    never failed, so they go out on the first run after the fix.
+    """
+
+    family = "cannot_send"
+    fatal = True
+
+
+class AuthError(CannotSendError):
+    """190 token expired, 0 / 3 / 10 / 200-299 authentication and permissions."""
 
     family = "auth"
-    fatal = True
+
+
+class AccountError(CannotSendError):
+    """The business account or its number may not send: 368 blocked for policy
+    violations, 131031 account locked, 131037 display name not approved, 131045
+    certificate, 131057 maintenance mode."""
+
+    family = "account"
+
+
+class PaymentError(AccountError):
+    """131042: the business account has a payment problem (no valid payment method)."""
+
+    family = "payment"
+
+
+class ConfigurationError(CannotSendError):
+    """This process's settings cannot reach the messages endpoint: a request HTTP refuses
+    to build (an access token or URL ending in a newline: nothing was sent), an answer
+    that is not Meta's (a redirect, a 403 / 404 / 405 / 407 without an error code), or
+    Graph API 100 / subcode 33 (the phone number id does not exist for this token)."""
+
+    family = "configuration"
 
 
 class MalformedResponseError(WhatsAppError):
@@ -153,6 +188,8 @@ _CLASS_BY_CODE: dict[int, type[WhatsAppError]] = {
     131056: PairRateLimitError,
     4: CallLimitError,
     80007: CallLimitError,
+    1: ServerError,  # Graph API "unknown", possibly a server error: retry
+    2: ServerError,  # Graph API service temporarily unavailable
     131000: ServerError,
     131016: ServerError,
     131048: QualityLimitError,
@@ -162,22 +199,40 @@ _CLASS_BY_CODE: dict[int, type[WhatsAppError]] = {
     132001: TemplateError,
     131026: RecipientError,
     131021: RecipientError,
-    133010: RecipientError,
     131050: RecipientError,
+    133010: RecipientError,
     131051: PermanentError,
     100: PermanentError,
-    # Account-wide refusals: 190 token expired, 0 auth exception, 10 permission
-    # denied, 368 blocked for policy violations, 131031 business account locked.
+    # This process cannot send (see CannotSendError).
     190: AuthError,
     0: AuthError,
+    3: AuthError,
     10: AuthError,
-    368: AuthError,
-    131031: AuthError,
+    368: AccountError,
+    131031: AccountError,
+    131037: AccountError,
+    131045: AccountError,
+    131057: AccountError,
+    131042: PaymentError,
 }
 
 
-def error_class_for(code: int | None, http_status: int | None) -> type[WhatsAppError]:
+# An answer without Meta's error object that says the configured URL, or the road to it,
+# is wrong: a redirect (never followed), a proxy or firewall refusing, no such endpoint.
+_NOT_THE_MESSAGES_ENDPOINT = frozenset({403, 404, 405, 407})
+# Graph API code 100, subcode 33: the object (our phone number id) does not exist or the
+# token may not use it; every send would get the same answer.
+_NO_SUCH_OBJECT = (100, 33)
+
+
+def error_class_for(
+    code: int | None, http_status: int | None, *, subcode: int | None = None
+) -> type[WhatsAppError]:
     """Family for a Meta error code; unknown codes are permanent unless HTTP 5xx."""
+    if (code, subcode) == _NO_SUCH_OBJECT:
+        return ConfigurationError
+    if code is None and http_status is not None and _not_the_endpoint(http_status):
+        return ConfigurationError
     if code is not None:
         if code in _CLASS_BY_CODE:
             return _CLASS_BY_CODE[code]
@@ -192,17 +247,20 @@ def error_class_for(code: int | None, http_status: int | None) -> type[WhatsAppE
     return PermanentError
 
 
+def _not_the_endpoint(http_status: int) -> bool:
+    return 300 <= http_status < 400 or http_status in _NOT_THE_MESSAGES_ENDPOINT
+
+
 def error_from_response(http_status: int, body: bytes | str | dict[str, Any]) -> WhatsAppError:
     """Build the right error from an error answer, whatever its body looks like."""
     parsed, problem = _error_object(body)
     if parsed is None:
         cls = error_class_for(None, http_status)
         return cls(f"HTTP {http_status} with {problem}", http_status=http_status)
-    code = parsed.get("code")
-    code = code if isinstance(code, int) else None
+    code, subcode = _int_or_none(parsed.get("code")), _int_or_none(parsed.get("error_subcode"))
     error_data = parsed.get("error_data")
     details = error_data.get("details") if isinstance(error_data, dict) else None
-    cls = error_class_for(code, http_status)
+    cls = error_class_for(code, http_status, subcode=subcode)
     return cls(
         str(parsed.get("message") or f"HTTP {http_status} error without a message"),
         code=code,
@@ -230,6 +288,10 @@ def _error_object(body: bytes | str | dict[str, Any]) -> tuple[dict[str, Any] | 
 def _preview(body: object, limit: int = 120) -> str:
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
     return repr(text[:limit] + ("…" if len(text) > limit else ""))
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _optional_str(value: object) -> str | None:

@@ -7,10 +7,17 @@ as aiohttp's own work (measured with py-spy on the dispatch benchmark).
 ``transport=None`` (or ``"httpx-default"``, or any ``httpx.AsyncBaseTransport``) posts
 through ``httpx.AsyncClient``, which pytest-httpx can mock. Both map Meta's answers and
 network failures to the same errors.
+
+Each POST has a total ``deadline`` besides the connect and per-read timeouts: an
+answer that trickles in (a byte every few seconds) never trips a per-read timeout,
+and must not hold a whole batch; past the deadline the send is in doubt on its own.
+A request that HTTP refuses to build (a header with a newline, a bad URL) is a
+``ConfigurationError``: nothing was sent, and no further send can be.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -20,6 +27,7 @@ import aiohttp
 import httpx
 
 from tripcast.whatsapp.errors import (
+    ConfigurationError,
     MalformedResponseError,
     NetworkError,
     NetworkFailure,
@@ -33,6 +41,20 @@ logger = logging.getLogger("tripcast.whatsapp")
 TransportName = Literal["aiohttp", "httpx-default"]
 TransportChoice = TransportName | httpx.AsyncBaseTransport | None
 _LONG_DIGIT_RUN = re.compile(r"\d{8,}")
+# The total deadline of a POST, as a multiple of the connect / per-read timeout.
+DEADLINE_PER_TIMEOUT = 1.5
+# Errors raised while building the request, before anything leaves: the settings are
+# unusable. Never echo their text: httpx's carries the offending header, the token.
+_AIOHTTP_UNBUILDABLE = (ValueError, aiohttp.NonHttpUrlClientError)
+_HTTPX_UNBUILDABLE = (
+    ValueError,
+    httpx.LocalProtocolError,
+    httpx.UnsupportedProtocol,
+    httpx.InvalidURL,
+)
+
+
+_JSON = {"Content-Type": "application/json"}
 
 
 class MessagesEndpoint(Protocol):
@@ -49,11 +71,20 @@ def build_endpoint(
     access_token: str,
     max_connections: int = 256,
     timeout: float = 10.0,
+    deadline: float | None = None,
     transport: TransportChoice = "aiohttp",
 ) -> MessagesEndpoint:
+    """``deadline`` bounds a whole POST (default: ``DEADLINE_PER_TIMEOUT`` × ``timeout``)."""
+    total = deadline if deadline is not None else DEADLINE_PER_TIMEOUT * timeout
+    if total <= 0:
+        raise ValueError(f"deadline must be positive, got {total}")
     if transport == "aiohttp":
         return AiohttpMessagesEndpoint(
-            url=url, access_token=access_token, max_connections=max_connections, timeout=timeout
+            url=url,
+            access_token=access_token,
+            max_connections=max_connections,
+            timeout=timeout,
+            deadline=total,
         )
     http = build_http_client(
         access_token=access_token,
@@ -61,7 +92,7 @@ def build_endpoint(
         timeout=timeout,
         transport=transport,
     )
-    return HttpxMessagesEndpoint(http, url=url)
+    return HttpxMessagesEndpoint(http, url=url, deadline=total)
 
 
 def build_http_client(
@@ -94,16 +125,24 @@ def build_http_client(
 class HttpxMessagesEndpoint:
     """``POST {base}/{version}/{phone_number_id}/messages`` through httpx."""
 
-    def __init__(self, http: httpx.AsyncClient, *, url: str) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, url: str, deadline: float) -> None:
         self.http = http
         self.url = url
+        self.deadline = deadline
 
     async def post(self, payload: dict[str, Any]) -> SendResult:
         """Send one payload; raise the ``WhatsAppError`` family that Meta's answer maps to."""
         recipient = mask_phone(str(payload.get("to", "")))
+        # Encoded here, so that the ValueErrors caught below can only be the request's.
+        body = json.dumps(payload, ensure_ascii=False).encode()
         try:
-            response = await self.http.post(self.url, json=payload)
+            async with asyncio.timeout(self.deadline):
+                response = await self.http.post(self.url, content=body, headers=_JSON)
+        except _HTTPX_UNBUILDABLE as error:
+            raise unbuildable(error) from None
         except (httpx.RequestError, aiohttp.ClientError, OSError) as error:
+            if type(error) is TimeoutError:  # the deadline's own
+                raise _past_deadline(self.deadline, recipient) from None
             raise _no_answer(error, recipient) from error
         return answer(response.status_code, response.content, recipient=recipient)
 
@@ -117,15 +156,18 @@ class AiohttpMessagesEndpoint:
     The session is opened on the first send, inside the running event loop.
     """
 
-    def __init__(self, *, url: str, access_token: str, max_connections: int, timeout: float):
+    def __init__(
+        self, *, url: str, access_token: str, max_connections: int, timeout: float, deadline: float
+    ):
         self.url = url
+        self.deadline = deadline
         self._headers = {
             "Authorization": f"Bearer {access_token}",
             "Content-Type": "application/json",
         }
         self._max_connections = max_connections
         # Connect and read limits like httpx's: a connect timeout is "not sent", a read
-        # timeout is in doubt; no total limit beyond those two.
+        # timeout is in doubt; the total deadline is applied around each POST.
         self._timeout = aiohttp.ClientTimeout(
             total=None, connect=timeout, sock_connect=timeout, sock_read=timeout
         )
@@ -144,11 +186,20 @@ class AiohttpMessagesEndpoint:
         recipient = mask_phone(str(payload.get("to", "")))
         body = json.dumps(payload, ensure_ascii=False).encode()
         try:
-            async with self._opened().post(self.url, data=body, allow_redirects=False) as sent:
-                status, content = sent.status, await sent.read()
+            async with asyncio.timeout(self.deadline):
+                status, content = await self._exchange(body)
+        except _AIOHTTP_UNBUILDABLE as error:
+            raise unbuildable(error) from None
         except (aiohttp.ClientError, OSError) as error:
+            # aiohttp's own timeouts are TimeoutErrors too; only a bare one is the deadline.
+            if type(error) is TimeoutError:
+                raise _past_deadline(self.deadline, recipient) from None
             raise _no_answer(error, recipient) from error
         return answer(status, content, recipient=recipient)
+
+    async def _exchange(self, body: bytes) -> tuple[int, bytes]:
+        async with self._opened().post(self.url, data=body, allow_redirects=False) as sent:
+            return sent.status, await sent.read()
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -168,6 +219,23 @@ def _no_answer(error: BaseException, recipient: str) -> NetworkError:
     failure = network_error(error)
     logger.warning("send to %s: no answer (%s)", recipient, failure)
     return failure
+
+
+def _past_deadline(deadline: float, recipient: str) -> NetworkError:
+    logger.warning("send to %s: no complete answer within %gs", recipient, deadline)
+    return NetworkError(
+        f"timed out: no complete answer within the {deadline:g}s deadline", failure="timeout"
+    )
+
+
+def unbuildable(error: BaseException) -> ConfigurationError:
+    """A request HTTP refused to build: the settings, not the message, are at fault."""
+    logger.error("cannot send: the request could not be built (%s)", type(error).__name__)
+    return ConfigurationError(
+        "the request could not be built: the access token, API URL or phone number id is "
+        f"not valid in an HTTP request ({type(error).__name__}); check the "
+        "TRIPCAST_WHATSAPP_* settings"
+    )
 
 
 def _send_result(status: int, content: bytes) -> SendResult:

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, get_args
 
 from aiohttp import web
 from pydantic import ValidationError
 
 from tripcast.whatsapp.fake import report
 from tripcast.whatsapp.fake.config import FakeCloudApiConfig
-from tripcast.whatsapp.fake.state import FakeState
+from tripcast.whatsapp.fake.state import FakeState, Fault
 from tripcast.whatsapp.fake.webhooks import WebhookDispatcher, epoch_text
 
 STATE = web.AppKey("state", FakeState)
@@ -71,11 +72,33 @@ async def send_message(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(state.config.latency_seconds)
     if answer.accepted is not None:
         request.app[DISPATCHER].enqueue_accepted(answer.accepted)
+    if answer.fault == "accept_then_trickle":
+        return await _trickle(request, answer.body or {})
     if answer.fault in ("disconnect", "accept_then_disconnect", "timeout"):
         _drop_connection(request)
     if answer.body is None:
         return web.Response(status=answer.status, text="<html>Bad Gateway</html>")
     return web.json_response(answer.body, status=answer.status)
+
+
+async def _trickle(request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
+    """A 200 announcing its whole length, then one byte per ``trickle_seconds``: no
+    single read ever waits long, yet the answer takes ages (until shutdown at most)."""
+    data = json.dumps(body).encode()
+    response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+    response.content_length = len(data)
+    await response.prepare(request)
+    stopping = request.app[STOPPING]
+    for index in range(len(data)):
+        try:
+            await response.write(data[index : index + 1])
+        except ConnectionResetError:
+            raise asyncio.CancelledError from None  # the client gave up: its deadline
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), request.app[STATE].config.trickle_seconds)
+        if stopping.is_set():
+            _drop_connection(request)
+    return response
 
 
 def _drop_connection(request: web.Request) -> None:
@@ -154,7 +177,7 @@ async def post_reset(request: web.Request) -> web.Response:
 async def post_faults(request: web.Request) -> web.Response:
     """Script faults for the next requests: names or Meta error codes, in order."""
     faults = (await _json_object(request)).get("faults")
-    allowed = {"server_error", "bad_gateway", "timeout", "disconnect", "accept_then_disconnect"}
+    allowed = set(get_args(Fault))
     if not isinstance(faults, list) or not all(isinstance(f, int) or f in allowed for f in faults):
         raise web.HTTPBadRequest(text=f"faults must be a list of codes or of {sorted(allowed)}")
     request.app[STATE].script_faults(faults)

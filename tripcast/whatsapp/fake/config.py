@@ -55,6 +55,8 @@ class FakeCloudApiConfig(BaseModel):
     disconnect_rate: float = Field(default=0.0, ge=0, le=1)
     accept_then_disconnect_rate: float = Field(default=0.0, ge=0, le=1)
     hang_seconds: float = Field(default=30.0, ge=0)  # a "timeout" outlasts the client
+    # accept_then_trickle (scripted only): a 200 whose body comes one byte at a time.
+    trickle_seconds: float = Field(default=5.0, gt=0)
 
     # Status webhooks
     webhook_url: str | None = None

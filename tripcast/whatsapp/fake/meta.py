@@ -74,10 +74,11 @@ _TEXTS: dict[int, tuple[str, str]] = {
 class MetaRefusal(Exception):
     """An error answer: Meta's code, optionally more specific details."""
 
-    def __init__(self, code: int, details: str | None = None) -> None:
+    def __init__(self, code: int, details: str | None = None, *, subcode: int | None = None):
         super().__init__(code, details)
         self.code = code
         self.details = details
+        self.subcode = subcode
 
     @property
     def http_status(self) -> int:
@@ -89,18 +90,19 @@ class MetaRefusal(Exception):
 
     def body(self) -> dict[str, Any]:
         message, default_details = _TEXTS.get(self.code, (f"(#{self.code}) Error", "Error"))
-        return {
-            "error": {
-                "message": message,
-                "type": "OAuthException",
-                "code": self.code,
-                "error_data": {
-                    "messaging_product": "whatsapp",
-                    "details": self.details or default_details,
-                },
-                "fbtrace_id": "A" + secrets.token_urlsafe(16),
-            }
+        error: dict[str, Any] = {
+            "message": message,
+            "type": "OAuthException",
+            "code": self.code,
+            "error_data": {
+                "messaging_product": "whatsapp",
+                "details": self.details or default_details,
+            },
+            "fbtrace_id": "A" + secrets.token_urlsafe(16),
         }
+        if self.subcode is not None:
+            error["error_subcode"] = self.subcode
+        return {"error": error}
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import itertools
 import random
 import time
 from collections import Counter, defaultdict, deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -26,7 +27,16 @@ from tripcast.whatsapp.fake.meta import (
     send_response,
 )
 
-Fault = Literal["server_error", "bad_gateway", "timeout", "disconnect", "accept_then_disconnect"]
+Fault = Literal[
+    "server_error",
+    "bad_gateway",
+    "timeout",
+    "disconnect",
+    "accept_then_disconnect",
+    "accept_then_trickle",
+]
+# Faults that accept the send first and then spoil the answer.
+ACCEPTING_FAULTS = ("accept_then_disconnect", "accept_then_trickle")
 ScriptedFault = Fault | int  # an int answers that Meta error code
 
 
@@ -57,8 +67,11 @@ class Answer:
 
 
 class FakeState:
-    def __init__(self, config: FakeCloudApiConfig) -> None:
+    def __init__(
+        self, config: FakeCloudApiConfig, *, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self.config = config
+        self._monotonic = monotonic  # the limits' clock; tests move it by hand
         self._wamid_serial = itertools.count(1)  # never reset: wamids stay unique
         self.reset()
 
@@ -91,7 +104,7 @@ class FakeState:
         try:
             self._check_auth(phone_number_id, authorization)
             fault = self._next_fault()
-            if fault not in (None, "accept_then_disconnect"):
+            if fault is not None and fault not in ACCEPTING_FAULTS:
                 return self._fault_answer(fault)
             request = parse_send_request(raw)
             failure_code = self._check_recipient(phone_number_id, request)
@@ -101,7 +114,7 @@ class FakeState:
             return Answer(refusal.http_status, refusal.body())
         accepted = self._accept(phone_number_id, request, failure_code)
         if fault is not None:
-            # accept_then_disconnect: counted once it happened (the send was accepted).
+            # An accepting fault is counted once it happened (the send was accepted).
             self.faults[fault] += 1
         return Answer(200, send_response(request, accepted.wamid), fault, accepted)
 
@@ -110,8 +123,11 @@ class FakeState:
             raise MetaRefusal(190)
         known = self.config.known_phone_number_ids
         if known is not None and phone_number_id not in known:
+            # Graph API's answer for an object that does not exist (or may not be used).
             raise MetaRefusal(
-                100, f"Unsupported post request. Object with ID '{phone_number_id}' does not exist."
+                100,
+                f"Unsupported post request. Object with ID '{phone_number_id}' does not exist.",
+                subcode=33,
             )
 
     def _next_fault(self) -> Fault | None:
@@ -165,7 +181,7 @@ class FakeState:
         return last is not None and self.now() - last < window
 
     def _check_limits(self, phone_number_id: str, request: SendRequest) -> None:
-        moment = time.monotonic()
+        moment = self._monotonic()
         limit = self.config.throughput_per_second
         recent = self._recent_sends[phone_number_id]
         while recent and recent[0] <= moment - 1.0:
