@@ -50,7 +50,17 @@ def config_from_settings(settings: Settings) -> ReceiverConfig:
 
 def build_app(config: ReceiverConfig) -> Starlette:
     store = DeliveryStore(psycopg_conninfo(config.database_url), size=config.pool_size)
-    return create_app(store=store, app_secret=config.app_secret, verify_token=config.verify_token)
+    # A small engine of its own for /metrics and /readyz, apart from the store's pool:
+    # a slow scrape never holds a connection a delivery needs.
+    engine = create_db_engine(
+        config.database_url, pool_size=1, max_overflow=1, connect_args={"connect_timeout": 2}
+    )
+    return create_app(
+        store=store,
+        app_secret=config.app_secret,
+        verify_token=config.verify_token,
+        engine=engine,
+    )
 
 
 def run_receiver(
