@@ -32,6 +32,9 @@ def seed_outbox(engine: Engine) -> None:
         queue("promo", created_at=ago(30))  # unknown: counted as utility
         queue("marketing", created_at=ago(600))
         queue("marketing", created_at=ago(5))
+        # Pending but not waiting on dispatch: in its retry backoff, or in doubt.
+        queue("authentication", created_at=ago(800), next_attempt_at=ago(-60))
+        queue("authentication", created_at=ago(800), send_started_at=ago(700))
         queue("authentication", status="sent", external_id="wamid.A", created_at=ago(900))
         queue("marketing", status="failed", created_at=ago(900))
         queue(None, direction="inbound", status="delivered", created_at=ago(4000))
@@ -55,6 +58,7 @@ def test_outbox_and_webhook_gauges_read_the_database(engine: Engine) -> None:
     assert outbox == {
         ("pending", "utility"): 3,
         ("pending", "marketing"): 2,
+        ("pending", "authentication"): 2,
         ("sent", "authentication"): 1,
         ("failed", "marketing"): 1,
     }

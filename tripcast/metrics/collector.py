@@ -39,11 +39,15 @@ WHERE direction = 'outbound'
 GROUP BY 1, 2
 """
 
-# Pending outbound rows are few and covered by the dispatch's partial index.
+# The rows waiting to be sent, as the dispatch claim sees them: due (a retry in its
+# backoff, or a message deferred to later, is not late yet) and not in flight (a send in
+# doubt waits for its receipt, not for dispatch). Few rows, under the dispatch's partial
+# index.
 OLDEST_PENDING = f"""
 SELECT {_CATEGORY} AS category, extract(epoch FROM now() - min(created_at))::float8
 FROM public.whatsapp_messages
-WHERE status = 'pending' AND direction = 'outbound'
+WHERE status = 'pending' AND direction = 'outbound' AND send_started_at IS NULL
+  AND (next_attempt_at IS NULL OR next_attempt_at <= now())
 GROUP BY 1
 """
 
@@ -111,7 +115,8 @@ def _outbox_messages(rows: Rows) -> Metric:
 def _oldest_pending(rows: Rows) -> Metric:
     gauge = GaugeMetricFamily(
         "tripcast_outbox_oldest_pending_seconds",
-        "Age of the oldest pending outbound message per category (0: none pending)",
+        "Seconds since the oldest outbound message due and not yet sent was created, per "
+        "category (0: none waiting)",
         labels=["category"],
     )
     # Every category is reported, 0 when nothing waits, so an alert sees it recover.
