@@ -20,9 +20,11 @@ from sqlalchemy.engine import Engine
 from tripcast.metrics.collector import STATEMENT_TIMEOUT_MS, DatabaseCollector
 from tripcast.metrics.health import check_ready
 from tripcast.metrics.registry import PROCESS
+from tripcast.models.engine import create_db_engine
 from tripcast.settings import ENV_PREFIX, ConfigError
 
 log = logging.getLogger(__name__)
+CONNECT_TIMEOUT_SECONDS = 2
 
 
 class _Process(Collector):
@@ -86,9 +88,22 @@ def serve_metrics(engine: Engine, *, port: int, host: str = "0.0.0.0") -> Metric
     with a ``ConfigError`` naming ``TRIPCAST_METRICS_PORT``."""
     if port == 0:
         return None
-    server = MetricsServer(engine, host=host, port=port).start()
+    url = engine.url.render_as_string(hide_password=False)
+    server = MetricsServer(own_engine(url), host=host, port=port).start()
     log.info("metrics, health and readiness on %s", server.base_url)
     return server
+
+
+def own_engine(url: str) -> Engine:
+    """A small pool of its own on the database at ``url``, with a connect timeout: a scrape
+    never waits for (or holds) a connection the process's work needs, and an unreachable
+    host answers /readyz in seconds."""
+    return create_db_engine(
+        url,
+        pool_size=1,
+        max_overflow=1,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+    )
 
 
 def _handler(engine: Engine, registry: CollectorRegistry) -> type[BaseHTTPRequestHandler]:
