@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from sqlalchemy.engine import Engine
@@ -61,6 +63,9 @@ def test_serve_registers_every_deployment_with_its_schedule(engine: Engine, tmp_
     env["TRIPCAST_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
     env["PREFECT_API_URL"] = str(prefect.settings.PREFECT_API_URL.value())
     env["PREFECT_HOME"] = str(tmp_path / "prefect")
+    metrics_port = free_port()
+    env["TRIPCAST_METRICS_PORT"] = str(metrics_port)
+    env["TRIPCAST_METRICS_HOST"] = "127.0.0.1"
     process = subprocess.Popen(
         [sys.executable, "-m", "tripcast.cli", "serve"],
         env=env,
@@ -93,6 +98,26 @@ def test_serve_registers_every_deployment_with_its_schedule(engine: Engine, tmp_
                 break
             time.sleep(1)
         assert {name: found.get(name) for name in expected} == expected
+        assert_metrics_served(f"http://127.0.0.1:{metrics_port}")
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def assert_metrics_served(base: str) -> None:
+    """``tripcast serve`` answers on TRIPCAST_METRICS_PORT (started before the deployments
+    register, so it is up by now)."""
+    from tests.metrics.support import parse, value
+
+    with httpx.Client(trust_env=False, timeout=10) as http:
+        assert http.get(base + "/healthz").status_code == 200
+        ready = http.get(base + "/readyz")
+        assert (ready.status_code, ready.text.startswith("ready: ")) == (200, True)
+        samples = parse(http.get(base + "/metrics").text)
+    assert value(samples, "tripcast_outbox_oldest_pending_seconds", category="utility") == 0

@@ -25,6 +25,7 @@ def test_defaults_follow_the_contract() -> None:
     assert settings.whatsapp_api_version.startswith("v")
     assert settings.send_rate == 80
     assert settings.send_rate_margin == 0.04
+    assert settings.metrics_port == 9464
 
 
 def test_environment_and_dotenv_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -59,6 +60,9 @@ def test_environment_and_dotenv_are_read(monkeypatch: pytest.MonkeyPatch) -> Non
         ("TRIPCAST_WHATSAPP_API_VERSION", "23", "TRIPCAST_WHATSAPP_API_VERSION is invalid"),
         ("TRIPCAST_WHATSAPP_API_URL", "graph.facebook.com", "TRIPCAST_WHATSAPP_API_URL is invalid"),
         ("TRIPCAST_WHATSAPP_PHONE_NUMBER_ID", "+351 91", "TRIPCAST_WHATSAPP_PHONE_NUMBER_ID"),
+        ("TRIPCAST_METRICS_PORT", "65536", "TRIPCAST_METRICS_PORT is invalid"),
+        ("TRIPCAST_METRICS_PORT", "-1", "TRIPCAST_METRICS_PORT is invalid"),
+        ("TRIPCAST_METRICS_PORT", "http", "TRIPCAST_METRICS_PORT is invalid"),
     ],
 )
 def test_invalid_value_names_the_variable(

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # Beyond the contract: the send_email action's SMTP server and sender.
     smtp_url: SecretStr | None = Field(default=None, description="smtp://[user:pass@]host:port")
     email_from: str = "tripcast@localhost"
+    # /metrics, /healthz and /readyz of `tripcast serve` and `tripcast dispatch --follow`;
+    # 0 serves none. Beyond the contract: the interface they listen on.
+    metrics_port: int = Field(default=9464, ge=0, le=65535)
+    metrics_host: str = Field(default="0.0.0.0", min_length=1)
 
     @field_validator("database_url")
     @classmethod

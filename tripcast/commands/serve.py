@@ -9,7 +9,12 @@ from tripcast.commands.runtime import migrated_engine, prepare_prefect_home
 
 
 def _serve(args: argparse.Namespace) -> int:
-    migrated_engine()
+    from tripcast.metrics import serve_metrics
+    from tripcast.settings import get_settings
+
+    settings = get_settings()
+    engine = migrated_engine()
+    serve_metrics(engine, port=settings.metrics_port, host=settings.metrics_host)
     prepare_prefect_home()
     from prefect import serve
 

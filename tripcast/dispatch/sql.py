@@ -162,7 +162,7 @@ WITH attempts AS (
   JOIN locked ON locked.id = o.id
   WHERE m.id = o.id AND m.lease_owner = %(owner)s
   RETURNING m.id, m.status, m.external_id, m.sent_at, m.failed_at, m.failed_reason,
-            m.error_code, o.status AS ours
+            m.error_code, o.status AS ours, m.created_at
 ), logged AS (
   INSERT INTO public.delivery_logs
     (user_id, whatsapp_message_id, channel, recipient, status, provider_response,
@@ -181,7 +181,7 @@ WITH attempts AS (
   CROSS JOIN LATERAL (SELECT {attempt_verdict("w")} AS verdict) AS v
   WHERE w.ours = 'pending' AND w.status <> 'pending'
 )
-SELECT id FROM written
+SELECT id, created_at FROM written
 """
 
 # GCRA without burst credit: a block of `span` seconds of send slots starts at the

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from tripcast.dispatch import sql
 from tripcast.dispatch.outcomes import AttemptLog, Outcome
 from tripcast.dispatch.plan import Claimed
+from tripcast.metrics.sends import record_sends
 
 OUTCOME_UNKNOWN = (
     "outcome unknown: the send may have reached WhatsApp, but no status receipt came "
@@ -91,7 +92,11 @@ def write_outcomes(
     if not outcomes:
         return set()
     params = _outcome_params(outcomes, owner) | _log_params(logs)
-    return {row[0] for row in connection.exec_driver_sql(sql.WRITE_OUTCOMES, params)}
+    written = dict(connection.exec_driver_sql(sql.WRITE_OUTCOMES, params).tuples().all())
+    # Counted before the commit: a commit that fails and is retried may count a batch
+    # twice, a rare over-count preferred to a second round trip per batch.
+    record_sends(outcomes, logs, written=written)
+    return set(written)
 
 
 def _outcome_params(outcomes: Sequence[Outcome], owner: str) -> dict[str, object]:

@@ -1,4 +1,5 @@
-"""The webhook receiver: an ASGI app on ``/webhooks/whatsapp`` (and ``/healthz``).
+"""The webhook receiver: an ASGI app on ``/webhooks/whatsapp`` (and ``/metrics``,
+``/healthz``, ``/readyz``).
 
 ``GET`` answers Meta's verify-token handshake. ``POST`` checks, in this order: size
 (over 3 MB → 413, before reading further), ``X-Hub-Signature-256`` over the raw bytes
@@ -18,11 +19,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from tripcast.metrics import record_webhook_delivery, record_webhook_refusal
+from tripcast.metrics.routes import health_routes
 from tripcast.webhooks.store import DeliveryStore, StoreUnavailable
 from tripcast.whatsapp.webhook import (
     SIGNATURE_HEADER,
@@ -78,21 +82,22 @@ class _Receiver:
             new = await self.store.store(digest=digest, body=text, items=item_count(payload))
         except StoreUnavailable as error:
             log.error("webhook delivery not stored, answered 503: %s", error)
+            record_webhook_refusal(503)
             return JSONResponse({"error": "storage unavailable, deliver again later"}, 503)
+        record_webhook_delivery("stored" if new else "duplicate")
         return JSONResponse({"status": "stored" if new else "duplicate"})
-
-    async def health(self, request: Request) -> Response:
-        try:
-            await self.store.ping()
-        except StoreUnavailable:
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
-        return JSONResponse({"status": "ok", "database": "reachable"})
 
 
 def create_app(
-    *, store: DeliveryStore, app_secret: str, verify_token: str, max_body: int = MAX_BODY
+    *,
+    store: DeliveryStore,
+    app_secret: str,
+    verify_token: str,
+    max_body: int = MAX_BODY,
+    engine: Engine | None = None,
 ) -> Starlette:
-    """The receiver; it owns ``store`` and closes it on shutdown."""
+    """The receiver; it owns ``store`` (and ``engine``, which serves the database gauges
+    and readiness) and closes them on shutdown."""
     receiver = _Receiver(
         store=store, app_secret=app_secret, verify_token=verify_token, max_body=max_body
     )
@@ -101,11 +106,13 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await store.close()
+        if engine is not None:
+            engine.dispose()
 
     routes = [
         Route(PATH, receiver.handshake, methods=["GET"]),
         Route(PATH, receiver.receive, methods=["POST"]),
-        Route("/healthz", receiver.health, methods=["GET"]),
+        *health_routes(engine),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 
@@ -131,4 +138,5 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 
 def _refuse(status: int, reason: str) -> Response:
     log.warning("webhook delivery refused with %d: %s", status, reason)
+    record_webhook_refusal(status)
     return JSONResponse({"error": reason}, status_code=status)

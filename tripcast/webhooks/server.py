@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import uvicorn
 from starlette.applications import Starlette
 
+from tripcast.metrics.exposition import own_engine
 from tripcast.models.engine import create_db_engine, sqlalchemy_url
 from tripcast.settings import ENV_PREFIX, ConfigError, Settings
 from tripcast.webhooks.receiver import PATH, create_app
@@ -50,7 +51,14 @@ def config_from_settings(settings: Settings) -> ReceiverConfig:
 
 def build_app(config: ReceiverConfig) -> Starlette:
     store = DeliveryStore(psycopg_conninfo(config.database_url), size=config.pool_size)
-    return create_app(store=store, app_secret=config.app_secret, verify_token=config.verify_token)
+    # /metrics and /readyz on a pool of their own, apart from the store's.
+    engine = own_engine(config.database_url)
+    return create_app(
+        store=store,
+        app_secret=config.app_secret,
+        verify_token=config.verify_token,
+        engine=engine,
+    )
 
 
 def run_receiver(
