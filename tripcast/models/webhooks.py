@@ -28,7 +28,14 @@ DELIVERY_STATUSES = ("received", "applied", "rejected")
 UNMATCHED_STATES = ("waiting", "given_up")
 CONSENT_INTENTS = ("stop", "start")
 CONSENT_OUTCOMES = ("opted_out", "opted_in", "unchanged", "stale")
-REVIEW_KINDS = ("rejected_item", "number_changed", "identity_changed", "edit", "revoke")
+REVIEW_KINDS = (
+    "rejected_item",
+    "number_changed",
+    "identity_changed",
+    "system",
+    "edit",
+    "revoke",
+)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -22,7 +22,7 @@ branch_labels = None
 depends_on = None
 
 TIMESTAMPTZ = sa.DateTime(timezone=True)
-KINDS = ("rejected_item", "number_changed", "identity_changed", "edit", "revoke")
+KINDS = ("rejected_item", "number_changed", "identity_changed", "system", "edit", "revoke")
 
 
 def upgrade() -> None:
