@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 
 import psycopg
@@ -36,6 +37,17 @@ SELECT pg_notify('{CHANNEL}', id::text) FROM ins
 
 class StoreUnavailable(RuntimeError):
     """The database did not take the delivery; the message is one line, no credentials."""
+
+
+# A JSON escape \u0000 is a real NUL only when the backslash before the u is not itself
+# escaped, i.e. preceded by an even number of backslashes; "\\u0000" in JSON is the six
+# characters a traveller typed and stays as it is.
+_NUL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def replace_nul_escapes(body: str) -> str:
+    """``body`` (JSON text) with each real NUL character replaced by U+FFFD, nothing else."""
+    return _NUL_ESCAPE.sub(lambda match: match.group(1) + "\\ufffd", body)
 
 
 def psycopg_conninfo(url: str) -> str:
@@ -69,7 +81,7 @@ class DeliveryStore:
                         cursor = await connection.execute(INSERT, params)
                     except psycopg.errors.UntranslatableCharacter:
                         # jsonb cannot hold \u0000; keep the delivery rather than lose it.
-                        cleaned = (digest, body.replace("\\u0000", "\\ufffd"), items)
+                        cleaned = (digest, replace_nul_escapes(body), items)
                         cursor = await connection.execute(INSERT, cleaned)
                     return await cursor.fetchone() is not None
             except psycopg.OperationalError as error:
