@@ -72,3 +72,14 @@ def test_a_status_tripcast_does_not_use_is_acknowledged_and_stored(
     answer = post(http, receiver.url, with_status(status=name))
     assert (answer.status_code, answer.json()) == (200, {"status": "stored"})
     assert stored(engine) == 1
+
+
+@pytest.mark.parametrize("number", ["1e999999", "-1e999999", "Infinity", "NaN"])
+def test_a_number_postgresql_cannot_store_is_400_not_500(
+    receiver: BackgroundReceiver, http: httpx.Client, engine: Engine, number: str
+) -> None:
+    raw = meta.body(with_status(pricing="@@@")).replace(b'"@@@"', number.encode())
+    answer = post(http, receiver.url, raw)
+    assert answer.status_code == 400, answer.text
+    assert "cannot be stored as JSON" in answer.json()["error"]
+    assert stored(engine) == 0

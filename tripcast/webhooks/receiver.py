@@ -24,7 +24,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from tripcast.webhooks.store import DeliveryStore, StoreUnavailable
+from tripcast.webhooks.store import DeliveryStore, StoreUnavailable, Unstorable
 from tripcast.whatsapp.webhook import (
     SIGNATURE_HEADER,
     InvalidWebhookPayload,
@@ -82,6 +82,8 @@ class _Receiver:
         digest = hashlib.sha256(raw).hexdigest()
         try:
             new = await self.store.store(digest=digest, body=text, items=item_count(payload))
+        except Unstorable as error:
+            return _refuse(400, str(error))
         except StoreUnavailable as error:
             log.error("webhook delivery not stored, answered 503: %s", error)
             return JSONResponse({"error": "storage unavailable, deliver again later"}, 503)

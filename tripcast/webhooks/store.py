@@ -39,6 +39,11 @@ class StoreUnavailable(RuntimeError):
     """The database did not take the delivery; the message is one line, no credentials."""
 
 
+class Unstorable(ValueError):
+    """The body is JSON PostgreSQL refuses (``Infinity``, ``NaN``, ``1e999999``): the
+    same body would be refused again, so the receiver answers 400, not 503."""
+
+
 # A JSON escape \u0000 is a real NUL only when the backslash before the u is not itself
 # escaped, i.e. preceded by an even number of backslashes; "\\u0000" in JSON is the six
 # characters a traveller typed and stays as it is.
@@ -78,11 +83,11 @@ class DeliveryStore:
             try:
                 async with self._connection() as (connection, reused):
                     try:
-                        cursor = await connection.execute(INSERT, params)
+                        cursor = await _insert(connection, params)
                     except psycopg.errors.UntranslatableCharacter:
                         # jsonb cannot hold \u0000; keep the delivery rather than lose it.
                         cleaned = (digest, replace_nul_escapes(body), items)
-                        cursor = await connection.execute(INSERT, cleaned)
+                        cursor = await _insert(connection, cleaned)
                     return await cursor.fetchone() is not None
             except psycopg.OperationalError as error:
                 if attempt == 2 or not reused:
@@ -131,6 +136,17 @@ class DeliveryStore:
                 )
         except TimeoutError:
             raise StoreUnavailable("database connection timed out") from None
+
+
+async def _insert(
+    connection: psycopg.AsyncConnection, params: tuple[str, str, int]
+) -> psycopg.AsyncCursor:
+    try:
+        return await connection.execute(INSERT, params)
+    except psycopg.errors.UntranslatableCharacter:
+        raise
+    except psycopg.DataError as error:
+        raise Unstorable(f"body cannot be stored as JSON: {_one_line(error)}") from None
 
 
 def _one_line(error: BaseException) -> str:
