@@ -303,7 +303,8 @@ def _keep_unmatched(
     statements = [part.strip() for part in KEEP_UNMATCHED.split(";\n") if part.strip()]
     for statement in statements[:-1]:
         connection.exec_driver_sql(statement, params)
-    counts: dict[str, int] = dict(connection.exec_driver_sql(statements[-1], params).all())
+    rows = connection.exec_driver_sql(statements[-1], params).all()
+    counts: dict[str, int] = {key: count for key, count in rows}
     outcome.given_up = counts.get("given_up", 0)
     outcome.unmatched = counts.get("unmatched", 0)
     outcome.retried_applied = counts.get("retried_applied", 0)
