@@ -86,7 +86,14 @@ def apply_notices(
     for item in rejected:
         if record(connection, item) is not None:
             outcome.review_items += 1
-            log.warning("webhook item at %s rejected: %s", item.path, item.reason)
+    if rejected:  # one line per batch: a signed delivery of 1,000 bad items is one line too
+        first = rejected[0]
+        log.warning(
+            "%d webhook items rejected and kept for review, first at %s: %s",
+            len(rejected),
+            first.path,
+            first.reason[:200],
+        )
     for notice in notices:
         if notice.kind in ("edit", "revoke"):
             _amend(connection, notice, outcome)
