@@ -20,6 +20,7 @@ from tripcast.rules.consent import classify_inbound, normalise_keyword
 from tripcast.webhooks.notices import NOTICE_TYPES, Notice, ReviewItem, notice_from, rejected_item
 from tripcast.whatsapp.webhook import (
     KNOWN_STATUSES,
+    NAME_MAX,
     Contact,
     DeliveryError,
     InboundMessage,
@@ -133,7 +134,7 @@ def extract(payload: Any, *, delivery_id: uuid.UUID | None = None) -> Extracted:
         for c, change in enumerate(entry.changes):
             path = f"entry.{e}.changes.{c}.value"
             if change.field != "messages":
-                out.unused[f"field:{change.field}"] += 1  # template, account, ... updates
+                out.unused[f"field:{change.field[:NAME_MAX]}"] += 1  # template, account, ...
                 continue
             _extract_value(out, change.value, path=path, delivery_id=delivery_id)
     return out
@@ -174,7 +175,7 @@ def _extract_value(out: Extracted, value: Any, *, path: str, delivery_id: uuid.U
         out.rejected.append(rejected_item(value, path=path, reason=reason, **ids))
         return
     for key in value.keys() - VALUE_KEYS:
-        out.unused[f"value:{key}"] += 1  # value-level errors, echoes, ...
+        out.unused[f"value:{key[:NAME_MAX]}"] += 1  # value-level errors, echoes, ...
     names = _names(value.get("contacts"))
     for raw, at in _items(out, value, "statuses", path=path, **ids):
         status = _validated(out, Status, raw, path=at, **ids)
