@@ -92,3 +92,32 @@ def payload(
 
 def body(data: dict[str, Any]) -> bytes:
     return json.dumps(data).encode()
+
+
+def number_changed(old: str, new: str, at: datetime, *, legacy: bool = False) -> dict[str, Any]:
+    """A system message: the traveller moved to a new number (``legacy``: API v11 and older)."""
+    system = {"body": f"User A changed from {old} to {new}", "type": "user_changed_number"}
+    if legacy:
+        system |= {"type": "customer_changed_number", "new_wa_id": new}
+    else:
+        system["wa_id"] = new
+    return message(old, "system", at, system=system)
+
+
+def identity_changed(sender: str, at: datetime) -> dict[str, Any]:
+    system = {
+        "body": "User A's security code changed",
+        "customer": sender,
+        "identity": "Tvkf0rH0hzY=",
+        "type": "customer_identity_changed",
+    }
+    return message(sender, "system", at, system=system, identity={"acknowledged": False})
+
+
+def edit(sender: str, original: str, body: str, at: datetime) -> dict[str, Any]:
+    edited = {"original_message_id": original, "message": {"type": "text", "text": {"body": body}}}
+    return message(sender, "edit", at, edit=edited)
+
+
+def revoke(sender: str, original: str, at: datetime) -> dict[str, Any]:
+    return message(sender, "revoke", at, revoke={"original_message_id": original})

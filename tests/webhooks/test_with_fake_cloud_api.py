@@ -98,3 +98,22 @@ def test_sends_in_doubt_are_reconciled_and_replies_applied(
         "SELECT last_inbound_at FROM whatsapp_accounts WHERE id = %(a)s",
         a=travellers[1].account,
     )
+
+
+def test_a_status_tripcast_does_not_use_is_acknowledged_and_counted(
+    receiver: BackgroundReceiver, engine: Engine
+) -> None:
+    travellers, sends = queue_in_doubt(engine)
+    config = fake_config(receiver).model_copy(
+        update={"webhook_statuses": ["sent", "delivered", "read", "played"]}
+    )
+    with running_fake_cloud_api(config) as fake:
+        asyncio.run(send_all(fake, sends))
+        webhooks = fake.wait_for_webhooks(timeout=20)
+    assert (webhooks["posts_failed"], webhooks["updates_dropped"]) == (0, 0)
+    report = drain(engine)
+    assert report.unused["status:played"] >= len(sends)  # duplicates counted too
+    assert (report.failed, report.items_rejected, report.receipts_unmatched) == (0, 0, 0)
+    statuses = rows(engine, "SELECT DISTINCT status FROM whatsapp_messages")
+    assert statuses == [{"status": "read"}]
+    assert len(travellers) == 10

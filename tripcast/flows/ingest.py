@@ -14,6 +14,8 @@ from tripcast.webhooks.tasks import apply_webhook_batch
 COUNTED = (
     "deliveries",
     "rejected",
+    "items_rejected",
+    "review_items",
     "failed",
     "receipts_matched",
     "receipts_unmatched",
@@ -35,8 +37,10 @@ def webhook_ingest(batch_size: int = 100, max_batches: int = 1000) -> dict[str, 
     for _ in range(max_batches):
         report = apply_webhook_batch(batch_size=batch_size)
         totals.update({key: int(report.get(key) or 0) for key in COUNTED})
-        for status, count in (report.get("messages_updated") or {}).items():
-            totals[f"messages_{status}"] += int(count)
+        for group, prefix in (("messages_updated", "messages"), ("unused", "unused"),
+                              ("notices", "notices")):  # fmt: skip
+            for name, count in (report.get(group) or {}).items():
+                totals[f"{prefix}_{name}"] += int(count)
         if report["idle"]:
             break
     rows: list[dict[str, Any]] = [{"counted": key, "count": totals[key]} for key in sorted(totals)]

@@ -5,8 +5,11 @@
   arrive before the send's own commit); retried with backoff, given up with a reason.
 - ``webhook_unknown_senders``: inbound messages from numbers with no account, for review.
 - ``consent_events``: every STOP / START keyword a traveller sent and what it changed.
+- ``webhook_review_items``: what a person should look at: items of a delivery that could
+  never be applied (with the reason), a traveller's phone number or identity changing,
+  an edit or revoke of a message tripcast does not hold.
 
-All four have row-level security enabled (tripcast connects as the owner); travellers may
+All five have row-level security enabled (tripcast connects as the owner); travellers may
 read their own consent events.
 """
 
@@ -25,6 +28,14 @@ DELIVERY_STATUSES = ("received", "applied", "rejected")
 UNMATCHED_STATES = ("waiting", "given_up")
 CONSENT_INTENTS = ("stop", "start")
 CONSENT_OUTCOMES = ("opted_out", "opted_in", "unchanged", "stale")
+REVIEW_KINDS = (
+    "rejected_item",
+    "number_changed",
+    "identity_changed",
+    "system",
+    "edit",
+    "revoke",
+)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -169,3 +180,32 @@ class ConsentEvent(SQLModel, table=True):
     recorded_at: datetime = timestamptz(default_now=True, nullable=False)
     cancelled_messages: int = int_col(default=0, nullable=False)
     cancelled_jobs: int = int_col(default=0, nullable=False)
+
+
+class WebhookReviewItem(SQLModel, table=True):
+    """One webhook item for a person to review; what the ingest did is in ``reason``."""
+
+    __tablename__ = "webhook_review_items"
+    __table_args__ = (
+        # Meta's re-deliveries of the same item are one row.
+        UniqueConstraint("kind", "item_key", name="webhook_review_items_item_key"),
+        CheckConstraint(_in("kind", REVIEW_KINDS), name="webhook_review_items_kind_check"),
+        Index(
+            "idx_webhook_review_items_unreviewed",
+            "recorded_at",
+            postgresql_where=text("reviewed_at IS NULL"),
+        ),
+    )
+
+    id: uuid.UUID | None = uuid_pk()
+    kind: str = text_col(nullable=False)
+    # The item's wamid, or for a rejected item the sha256 of its JSON.
+    item_key: str = text_col(nullable=False)
+    delivery_id: uuid.UUID | None = _delivery_fk("webhook_review_items")
+    path: str | None = text_col()  # where in the delivery: entry.0.changes.0.value.statuses.1
+    sender: str | None = text_col()  # the traveller's number as Meta gave it, when known
+    reason: str = text_col(nullable=False)
+    payload: dict[str, Any] = jsonb(nullable=False)  # the item as Meta sent it
+    occurred_at: datetime | None = timestamptz()  # the item's own timestamp, when valid
+    recorded_at: datetime = timestamptz(default_now=True, nullable=False)
+    reviewed_at: datetime | None = timestamptz()

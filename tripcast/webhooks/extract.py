@@ -8,21 +8,34 @@ models ignore (pricing, conversation) and delivery logs keep the status as Meta 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from tripcast.rules.consent import classify_inbound, normalise_keyword
-from tripcast.whatsapp.webhook import DeliveryError, InboundMessage, MessagesValue, Status
-from tripcast.whatsapp.webhook import WebhookPayload as Payload
+from tripcast.webhooks.notices import NOTICE_TYPES, Notice, ReviewItem, notice_from, rejected_item
+from tripcast.whatsapp.webhook import (
+    KNOWN_STATUSES,
+    NAME_MAX,
+    Contact,
+    DeliveryError,
+    InboundMessage,
+    Metadata,
+    Status,
+)
 
 # Sort key at equal timestamps: the order in which Meta emits them for one message.
 RECEIPT_RANK: Mapping[str, int] = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 # Message types whatsapp_messages accepts as they are; any other becomes text.
 STORED_TYPES = frozenset({"text", "image", "location"})
+# Keys of a ``messages`` value the ingest reads; any other is counted as unused.
+VALUE_KEYS = frozenset({"messaging_product", "metadata", "contacts", "messages", "statuses"})
+
+_Item = TypeVar("_Item", Status, InboundMessage)
 
 
 class MalformedDelivery(ValueError):
@@ -72,6 +85,9 @@ class Inbound:
 class Extracted:
     receipts: list[Receipt] = field(default_factory=list)
     inbound: list[Inbound] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)  # system, edit, revoke
+    rejected: list[ReviewItem] = field(default_factory=list)  # items never applicable
+    unused: Counter[str] = field(default_factory=Counter)  # kept in the delivery, not applied
 
 
 def failed_reason(errors: list[DeliveryError]) -> str:
@@ -102,39 +118,128 @@ def receipt_from_raw(raw: dict[str, Any], **ids: uuid.UUID | None) -> Receipt:
     return receipt_from(Status.model_validate(raw), raw, **ids)
 
 
-def extract(payload: dict[str, Any], *, delivery_id: uuid.UUID | None = None) -> Extracted:
-    """Every receipt and inbound message of a delivery, in the order Meta listed them."""
+def extract(payload: Any, *, delivery_id: uuid.UUID | None = None) -> Extracted:
+    """Every receipt, inbound message and notice of a delivery, in the order Meta listed them.
+
+    Each item is validated on its own: one that can never be applied becomes a rejected
+    review item with its reason and the rest are applied. Only a delivery whose envelope
+    (``entry[].changes[]``) is broken is refused as a whole (``MalformedDelivery``).
+    """
     try:
-        parsed = Payload.model_validate(payload)
+        envelope = _Envelope.model_validate(payload)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
-        raise MalformedDelivery(f"payload has the wrong shape at {where}: {first['msg']}") from None
+        raise MalformedDelivery(f"payload has the wrong shape at {_where(error)}") from None
     out = Extracted()
-    for value, raw_value in _message_values(parsed, payload):
-        for status, raw in zip(value.statuses, raw_value.get("statuses", []), strict=True):
-            out.receipts.append(receipt_from(status, raw, delivery_id=delivery_id))
-        names = {c.wa_id: c.profile.name if c.profile else None for c in value.contacts}
-        for message, raw in zip(value.messages, raw_value.get("messages", []), strict=True):
-            inbound = inbound_from(message, raw, value=value, names=names, delivery_id=delivery_id)
-            out.inbound.append(inbound)
+    for e, entry in enumerate(envelope.entry):
+        for c, change in enumerate(entry.changes):
+            path = f"entry.{e}.changes.{c}.value"
+            if change.field != "messages":
+                out.unused[f"field:{change.field[:NAME_MAX]}"] += 1  # template, account, ...
+                continue
+            _extract_value(out, change.value, path=path, delivery_id=delivery_id)
     return out
 
 
-def _message_values(
-    parsed: Payload, payload: dict[str, Any]
-) -> Iterator[tuple[MessagesValue, dict[str, Any]]]:
-    for entry, raw_entry in zip(parsed.entry, payload["entry"], strict=True):
-        for change, raw_change in zip(entry.changes, raw_entry["changes"], strict=True):
-            if isinstance(change.value, MessagesValue):
-                yield change.value, raw_change["value"]
+class _Change(BaseModel):
+    field: str
+    value: Any = None
+
+
+class _Entry(BaseModel):
+    changes: list[_Change]
+
+
+class _Envelope(BaseModel):
+    entry: list[_Entry]
+
+
+class _Head(BaseModel):
+    """What every ``messages`` value must have for any of its items to be applied."""
+
+    messaging_product: Literal["whatsapp"]
+    metadata: Metadata
+
+
+def _where(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "body"
+    return f"{where}: {first['msg']}"
+
+
+def _extract_value(out: Extracted, value: Any, *, path: str, delivery_id: uuid.UUID | None) -> None:
+    ids = {"delivery_id": delivery_id}
+    try:
+        head = _Head.model_validate(value)
+    except ValidationError as error:
+        reason = f"wrong shape at {path}.{_where(error)}"
+        out.rejected.append(rejected_item(value, path=path, reason=reason, **ids))
+        return
+    for key in value.keys() - VALUE_KEYS:
+        out.unused[f"value:{key[:NAME_MAX]}"] += 1  # value-level errors, echoes, ...
+    names = _names(value.get("contacts"))
+    for raw, at in _items(out, value, "statuses", path=path, **ids):
+        status = _validated(out, Status, raw, path=at, **ids)
+        if status is None:
+            continue
+        if status.status not in KNOWN_STATUSES:
+            out.unused[f"status:{status.status}"] += 1  # played, ...
+            continue
+        out.receipts.append(receipt_from(status, raw, **ids))
+    for raw, at in _items(out, value, "messages", path=path, **ids):
+        message = _validated(out, InboundMessage, raw, path=at, **ids)
+        if message is None:
+            continue
+        if message.type in NOTICE_TYPES:
+            out.notices.append(notice_from(message, raw, path=at, **ids))
+            continue
+        phone_number_id = head.metadata.phone_number_id
+        inbound = inbound_from(message, raw, phone_number_id=phone_number_id, names=names, **ids)
+        out.inbound.append(inbound)
+
+
+def _items(
+    out: Extracted, value: dict[str, Any], key: str, *, path: str, delivery_id: uuid.UUID | None
+) -> Iterator[tuple[Any, str]]:
+    items = value.get(key)
+    if items is None:
+        return
+    if not isinstance(items, list):
+        reason = f"{path}.{key} must be a list"
+        out.rejected.append(rejected_item(items, path=f"{path}.{key}", reason=reason,
+                                          delivery_id=delivery_id))  # fmt: skip
+        return
+    for index, raw in enumerate(items):
+        yield raw, f"{path}.{key}.{index}"
+
+
+def _validated(
+    out: Extracted, model: type[_Item], raw: Any, *, path: str, delivery_id: uuid.UUID | None
+) -> _Item | None:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        reason = f"wrong shape at {path}.{_where(error)}"
+        out.rejected.append(rejected_item(raw, path=path, reason=reason, delivery_id=delivery_id))
+        return None
+
+
+def _names(contacts: Any) -> dict[str, str | None]:
+    """Profile names by wa_id; a contact of another shape only costs its name."""
+    names: dict[str, str | None] = {}
+    for raw in contacts if isinstance(contacts, list) else []:
+        try:
+            contact = Contact.model_validate(raw)
+        except ValidationError:
+            continue
+        names[contact.wa_id] = contact.profile.name if contact.profile else None
+    return names
 
 
 def inbound_from(
     message: InboundMessage,
     raw: dict[str, Any],
     *,
-    value: MessagesValue,
+    phone_number_id: str,
     names: Mapping[str, str | None],
     delivery_id: uuid.UUID | None = None,
 ) -> Inbound:
@@ -155,7 +260,7 @@ def inbound_from(
         keyword=normalise_keyword(said) if intent and said else None,
         metadata={"wa_type": message.type, **extra},
         raw=raw,
-        phone_number_id=value.metadata.phone_number_id,
+        phone_number_id=phone_number_id,
         profile_name=names.get(message.sender),
         delivery_id=delivery_id,
     )

@@ -5,7 +5,11 @@ share the work and a crashed one's batch simply rolls back and is claimed again)
 kept receipts that are due for a retry, applies their statuses, inbound messages and
 consent keywords, and marks the deliveries applied, all before one commit.
 
-A malformed payload is rejected with its reason. A delivery that makes the batch fail
+An item that can never be applied (a status with a timestamp past year 9999, an error
+code beyond an integer) is recorded in ``webhook_review_items`` with its reason and the
+delivery's other items are applied; what tripcast does not use (other webhook fields,
+statuses such as ``played``) stays in the stored delivery and is counted in the report.
+A payload whose envelope is broken is rejected with its reason. A delivery that makes the batch fail
 for any other non-transient reason is isolated: the batch is retried delivery by
 delivery (savepoints), and the failing one is retried later with backoff, then
 rejected after ``max_attempts`` with its last error: nothing is dropped silently, and one
@@ -30,6 +34,7 @@ from tripcast.webhooks.extract import Extracted, MalformedDelivery, extract, rec
 from tripcast.webhooks.inbound import apply_inbound
 from tripcast.webhooks.receipts import RetryPolicy, apply_receipts, claim_backlog
 from tripcast.webhooks.report import IngestReport
+from tripcast.webhooks.review import apply_notices
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +175,9 @@ def _apply(
             continue
         work.receipts += found.receipts
         work.inbound += found.inbound
+        work.notices += found.notices
+        work.rejected += found.rejected
+        report.unused.update(found.unused)
         statuses.append("applied")
         errors.append(None)
     for kept in backlog:
@@ -177,6 +185,7 @@ def _apply(
     report.add_receipts(apply_receipts(connection, work.receipts, now=now, policy=policy.receipts))
     inbound = apply_inbound(connection, work.inbound)
     report.add_inbound(inbound)
+    report.add_notices(apply_notices(connection, work.notices, work.rejected))
     report.add_consent(apply_consent(connection, inbound.keywords, now=now))
     params = {"now": now, "ids": [d.id for d in claimed], "statuses": statuses, "errors": errors}
     connection.exec_driver_sql(MARK, params)

@@ -9,12 +9,19 @@ from typing import Any
 from tripcast.webhooks.consent import ConsentOutcome
 from tripcast.webhooks.inbound import InboundOutcome
 from tripcast.webhooks.receipts import ReceiptOutcome
+from tripcast.webhooks.review import NoticeOutcome
 
 
 @dataclass
 class IngestReport:
     deliveries: int = 0  # claimed in this batch
-    rejected: int = 0  # malformed payloads, rejected with their reason
+    rejected: int = 0  # deliveries whose envelope is broken, rejected with their reason
+    items_rejected: int = 0  # single items that can never apply; the rest of theirs applied
+    # Kept in the stored delivery but not applied, by what: field:account_update,
+    # status:played, value:errors, ...
+    unused: Counter[str] = field(default_factory=Counter)
+    notices: Counter[str] = field(default_factory=Counter)  # number/identity changes, edits
+    review_items: int = 0  # new rows in webhook_review_items
     failed: int = 0  # failed to apply; retried later, rejected after max_attempts
     backlog_retried: int = 0  # kept receipts retried
     receipts: int = 0
@@ -55,6 +62,11 @@ class IngestReport:
         self.inbound_duplicates += outcome.duplicates
         self.unknown_senders += outcome.unknown_senders
 
+    def add_notices(self, outcome: NoticeOutcome) -> None:
+        self.items_rejected += outcome.items_rejected
+        self.notices.update(outcome.applied)
+        self.review_items += outcome.review_items
+
     def add_consent(self, outcome: ConsentOutcome) -> None:
         self.opted_out += outcome.opted_out
         self.opted_in += outcome.opted_in
@@ -74,7 +86,8 @@ class IngestReport:
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["messages_updated"] = dict(self.messages_updated)
+        for name in ("messages_updated", "unused", "notices"):
+            data[name] = dict(getattr(self, name))
         return data
 
     def summary(self) -> str:
@@ -86,5 +99,6 @@ class IngestReport:
             f"delivery logs, {self.receipts_unmatched} unmatched kept, "
             f"{self.receipts_given_up} given up; {self.inbound_stored} inbound stored, "
             f"{self.unknown_senders} from unknown senders; {self.opted_out} opted out, "
-            f"{self.opted_in} opted in"
+            f"{self.opted_in} opted in; {self.items_rejected} items rejected, "
+            f"{sum(self.unused.values())} unused, {sum(self.notices.values())} notices"
         )

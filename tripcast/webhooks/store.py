@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 
 import psycopg
@@ -36,6 +37,22 @@ SELECT pg_notify('{CHANNEL}', id::text) FROM ins
 
 class StoreUnavailable(RuntimeError):
     """The database did not take the delivery; the message is one line, no credentials."""
+
+
+class Unstorable(ValueError):
+    """The body is JSON PostgreSQL refuses (``Infinity``, ``NaN``, ``1e999999``): the
+    same body would be refused again, so the receiver answers 400, not 503."""
+
+
+# A JSON escape \u0000 is a real NUL only when the backslash before the u is not itself
+# escaped, i.e. preceded by an even number of backslashes; "\\u0000" in JSON is the six
+# characters a traveller typed and stays as it is.
+_NUL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def replace_nul_escapes(body: str) -> str:
+    """``body`` (JSON text) with each real NUL character replaced by U+FFFD, nothing else."""
+    return _NUL_ESCAPE.sub(lambda match: match.group(1) + "\\ufffd", body)
 
 
 def psycopg_conninfo(url: str) -> str:
@@ -66,11 +83,11 @@ class DeliveryStore:
             try:
                 async with self._connection() as (connection, reused):
                     try:
-                        cursor = await connection.execute(INSERT, params)
+                        cursor = await _insert(connection, params)
                     except psycopg.errors.UntranslatableCharacter:
                         # jsonb cannot hold \u0000; keep the delivery rather than lose it.
-                        cleaned = (digest, body.replace("\\u0000", "\\ufffd"), items)
-                        cursor = await connection.execute(INSERT, cleaned)
+                        cleaned = (digest, replace_nul_escapes(body), items)
+                        cursor = await _insert(connection, cleaned)
                     return await cursor.fetchone() is not None
             except psycopg.OperationalError as error:
                 if attempt == 2 or not reused:
@@ -119,6 +136,17 @@ class DeliveryStore:
                 )
         except TimeoutError:
             raise StoreUnavailable("database connection timed out") from None
+
+
+async def _insert(
+    connection: psycopg.AsyncConnection, params: tuple[str, str, int]
+) -> psycopg.AsyncCursor:
+    try:
+        return await connection.execute(INSERT, params)
+    except psycopg.errors.UntranslatableCharacter:
+        raise
+    except psycopg.DataError as error:
+        raise Unstorable(f"body cannot be stored as JSON: {_one_line(error)}") from None
 
 
 def _one_line(error: BaseException) -> str:

@@ -4,7 +4,8 @@ One task per batch, not per status: Prefect's own overhead per task run would ca
 ingest far below its target (see DESIGN §7). A transient database error (connection
 lost, deadlock, serialization failure) fails the run and Prefect retries it; a batch is
 one transaction, so a retry starts from a clean slate. Any other error is not retried
-by Prefect: the ingest already isolates a bad delivery and records why.
+by Prefect: the ingest already isolates a bad delivery and records why. Results are
+neither cached nor persisted: each run is a new batch.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
 
@@ -34,6 +36,10 @@ def retry_when_transient(task: Task[..., Any], task_run: TaskRun, state: State[A
     retries=3,
     retry_delay_seconds=[1, 5, 15],
     retry_condition_fn=retry_when_transient,
+    # The flow calls this in a loop with the same arguments: a cached (or persisted and
+    # reloaded) result would hand back the first batch's report and skip the inbox.
+    cache_policy=NO_CACHE,
+    persist_result=False,
 )
 def apply_webhook_batch(batch_size: int = IngestPolicy.batch_size) -> dict[str, Any]:
     """Apply one batch of stored deliveries; the report as a dict (``idle``: inbox empty)."""

@@ -1,14 +1,20 @@
 """Webhook deliveries from the Cloud API: signature checks and payload models.
 
-The models ignore fields they do not use (Meta adds fields without notice: pricing,
-conversation, ...) and are strict on the ones they do, so a malformed delivery
-fails loudly with ``InvalidWebhookPayload`` instead of applying half a status.
+The models ignore fields they do not use (Meta adds fields, values and whole webhook
+fields without notice: pricing, conversation, ``played``, ``account_update``, ...) and
+are strict on the ones they do, so a malformed delivery fails loudly with
+``InvalidWebhookPayload`` instead of applying half a status. Strict means: a value that
+no genuine delivery can hold and that the database could not store either (a timestamp
+past year 9999, an error code beyond a 32-bit integer, an id longer than an index
+entry may be) is refused; a value Meta may simply add (a new status name, a new
+message type) is accepted and left to the ingest to count as unused.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -18,7 +24,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 _SIGNATURE_PREFIX = "sha256="
 
+# The statuses the ingest applies; any other name (``played``, ...) is kept and counted.
 StatusName = Literal["sent", "delivered", "read", "failed"]
+KNOWN_STATUSES: frozenset[str] = frozenset(("sent", "delivered", "read", "failed"))
+
+INT32_MAX = 2**31 - 1  # error codes go to integer columns
+MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime holds
+_EPOCH = re.compile(r"[0-9]{1,12}")
+# Ids, numbers and names end up in btree-indexed text columns, whose entries are capped
+# at about 2,700 bytes; genuine ones are far shorter (a wamid is under 100 characters).
+ID_MAX = 512
+NAME_MAX = 128
 
 
 class InvalidWebhookPayload(ValueError):
@@ -62,10 +78,16 @@ def _key(app_secret: bytes | str) -> bytes:
 
 def _epoch_to_utc(value: Any) -> datetime:
     """Meta sends epoch seconds as a string; anything else is a malformed delivery."""
-    text = str(value)
-    if isinstance(value, bool) or not text.isdigit():
-        raise ValueError(f"timestamp must be epoch seconds, got {value!r}")
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    if not _EPOCH.fullmatch(text) or int(text) > MAX_EPOCH:
+        raise ValueError(f"timestamp must be epoch seconds up to year 9999, got {_short(value)}")
     return datetime.fromtimestamp(int(text), tz=UTC)
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    # A reason quotes the value, but never a whole hostile megabyte of it.
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class _Tolerant(BaseModel):
@@ -82,7 +104,7 @@ class ErrorData(_Tolerant):
 
 
 class DeliveryError(_Tolerant):
-    code: int
+    code: int = Field(ge=-INT32_MAX - 1, le=INT32_MAX)
     title: str | None = None
     message: str | None = None
     error_data: ErrorData | None = None
@@ -93,12 +115,12 @@ class DeliveryError(_Tolerant):
 
 
 class Status(_Tolerant):
-    id: str = Field(min_length=1)  # the wamid returned by the send
-    status: StatusName
+    id: str = Field(min_length=1, max_length=ID_MAX)  # the wamid returned by the send
+    status: str = Field(min_length=1, max_length=NAME_MAX)  # see KNOWN_STATUSES
     timestamp: datetime
-    recipient_id: str
+    recipient_id: str = Field(max_length=NAME_MAX)
     errors: list[DeliveryError] = Field(default_factory=list)
-    biz_opaque_callback_data: str | None = None
+    biz_opaque_callback_data: str | None = Field(default=None, max_length=ID_MAX)
 
     _utc = field_validator("timestamp", mode="before")(_epoch_to_utc)
 
@@ -113,10 +135,10 @@ class Button(_Tolerant):
 
 
 class InboundMessage(_Tolerant):
-    sender: str = Field(alias="from")
-    id: str = Field(min_length=1)
+    sender: str = Field(alias="from", max_length=NAME_MAX)
+    id: str = Field(min_length=1, max_length=ID_MAX)
     timestamp: datetime
-    type: str
+    type: str = Field(min_length=1, max_length=NAME_MAX)
     text: Text | None = None
     button: Button | None = None  # a template's quick-reply button
 
@@ -137,7 +159,7 @@ class Profile(_Tolerant):
 
 
 class Contact(_Tolerant):
-    wa_id: str
+    wa_id: str = Field(max_length=NAME_MAX)
     profile: Profile | None = None
 
 

@@ -7,7 +7,9 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 FaultName = Literal["server_error", "timeout", "disconnect", "accept_then_disconnect"]
-WebhookStatus = Literal["sent", "delivered", "read"]
+# "played" (a voice message was played) is Meta's too; off by default, for tests of a
+# receiver that must acknowledge statuses it does not use.
+WebhookStatus = Literal["sent", "delivered", "read", "played"]
 
 
 def _all_statuses() -> list[WebhookStatus]:
