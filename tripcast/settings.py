@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "TRIPCAST_"
 _API_VERSION = re.compile(r"^v\d+\.\d+$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2,4})?$")
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
 
@@ -37,6 +38,10 @@ class Settings(BaseSettings):
     whatsapp_access_token: SecretStr | None = None
     whatsapp_app_secret: SecretStr | None = None
     whatsapp_verify_token: SecretStr | None = None
+    # The template catalog (tripcast.templates): the account whose templates are listed,
+    # and the language a template message falls back to when its own is not approved.
+    whatsapp_business_account_id: str | None = None
+    default_template_language: str | None = None
     send_rate: float = Field(default=80.0, gt=0, le=10_000)
     # Beyond the contract: the share of send_rate left unused against jitter.
     send_rate_margin: float = Field(default=0.04, ge=0, le=0.5)
@@ -82,6 +87,24 @@ class Settings(BaseSettings):
     def _digits(cls, value: str | None) -> str | None:
         if value is not None and not value.isdigit():
             raise ValueError("must be the numeric phone number id from WhatsApp Manager")
+        return value
+
+    @field_validator("whatsapp_business_account_id")
+    @classmethod
+    def _waba_digits(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None
+        if value is not None and not value.isdigit():
+            raise ValueError("must be the numeric WhatsApp Business Account id")
+        return value
+
+    @field_validator("default_template_language")
+    @classmethod
+    def _language_code(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None
+        if value is not None and not _LANGUAGE.match(value):
+            raise ValueError("must be a template language code like en, en_US or pt_BR")
         return value
 
     def require(self, *names: str) -> None:
