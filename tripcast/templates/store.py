@@ -105,3 +105,40 @@ def load_entries(connection: Connection, names: Iterable[str]) -> dict[str, list
 
 def catalog_empty(connection: Connection) -> bool:
     return bool(connection.exec_driver_sql(CATALOG_EMPTY).scalar())
+
+
+# A status learned from a webhook or a send error. A template the catalog does not
+# know yet is added (its components come with the next sync).
+SET_STATUS = """
+INSERT INTO public.whatsapp_templates AS t
+  (name, language, status, status_reason, meta_template_id, waba_id, updated_at)
+VALUES (%(name)s, %(language)s, %(status)s, %(reason)s, %(meta_id)s, %(waba_id)s, %(now)s)
+ON CONFLICT (name, language) DO UPDATE
+SET status = excluded.status, status_reason = excluded.status_reason,
+    meta_template_id = coalesce(excluded.meta_template_id, t.meta_template_id),
+    updated_at = excluded.updated_at
+WHERE (t.status, t.status_reason) IS DISTINCT FROM (excluded.status, excluded.status_reason)
+"""
+
+
+def set_status(
+    connection: Connection,
+    *,
+    name: str,
+    language: str,
+    status: str,
+    reason: str | None,
+    now: datetime,
+    meta_template_id: str | None = None,
+    waba_id: str | None = None,
+) -> int:
+    params = {
+        "name": name,
+        "language": language,
+        "status": status,
+        "reason": reason,
+        "meta_id": meta_template_id,
+        "waba_id": waba_id,
+        "now": now,
+    }
+    return connection.exec_driver_sql(SET_STATUS, params).rowcount
