@@ -142,3 +142,31 @@ def set_status(
         "now": now,
     }
     return connection.exec_driver_sql(SET_STATUS, params).rowcount
+
+
+# Quality and category from webhooks: only for templates the catalog knows (a new
+# template arrives with its status event or the next sync).
+SET_QUALITY = """
+UPDATE public.whatsapp_templates SET quality = upper(%(quality)s), updated_at = %(now)s
+WHERE name = %(name)s AND language = %(language)s
+  AND quality IS DISTINCT FROM upper(%(quality)s)
+"""
+SET_CATEGORY = """
+UPDATE public.whatsapp_templates SET category = upper(%(category)s), updated_at = %(now)s
+WHERE name = %(name)s AND language = %(language)s
+  AND category IS DISTINCT FROM upper(%(category)s)
+"""
+
+
+def set_quality(
+    connection: Connection, *, name: str, language: str, quality: str, now: datetime
+) -> int:
+    params = {"name": name, "language": language, "quality": quality, "now": now}
+    return connection.exec_driver_sql(SET_QUALITY, params).rowcount
+
+
+def set_category(
+    connection: Connection, *, name: str, language: str, category: str, now: datetime
+) -> int:
+    params = {"name": name, "language": language, "category": category, "now": now}
+    return connection.exec_driver_sql(SET_CATEGORY, params).rowcount
