@@ -17,7 +17,7 @@ from tripcast.models.templates import WhatsAppTemplateCreate
 from tripcast.settings import ConfigError, Settings
 from tripcast.templates.store import SyncCounts, upsert_listing
 from tripcast.whatsapp.errors import MalformedResponseError
-from tripcast.whatsapp.templates import ListedTemplate, TemplatesClient
+from tripcast.whatsapp.templates import PAGE_LIMIT, ListedTemplate, TemplatesClient
 
 REQUIRED = ("whatsapp_business_account_id", "whatsapp_access_token")
 
@@ -56,20 +56,30 @@ def catalog_row(listed: ListedTemplate, *, waba_id: str) -> WhatsAppTemplateCrea
 
 
 async def sync_templates(
-    engine: Engine, client: TemplatesClient, *, waba_id: str, now: datetime | None = None
+    engine: Engine,
+    client: TemplatesClient,
+    *,
+    waba_id: str,
+    now: datetime | None = None,
+    page_limit: int = PAGE_LIMIT,
 ) -> SyncCounts:
     """Read every page of the listing, then upsert it in one transaction."""
-    rows = [catalog_row(t, waba_id=waba_id) async for t in client.iter_templates()]
+    listed = client.iter_templates(limit=page_limit)
+    rows = [catalog_row(t, waba_id=waba_id) async for t in listed]
     with engine.begin() as connection:
         return upsert_listing(connection, rows, waba_id=waba_id, now=now or datetime.now(UTC))
 
 
 async def sync_from_settings(
-    engine: Engine, settings: Settings, *, now: datetime | None = None
+    engine: Engine, settings: Settings, *, now: datetime | None = None, page_limit: int = PAGE_LIMIT
 ) -> SyncCounts:
     if settings.whatsapp_business_account_id is None:
         raise ConfigError("TRIPCAST_WHATSAPP_BUSINESS_ACCOUNT_ID is not set (required here)")
     async with client_from_settings(settings) as client:
         return await sync_templates(
-            engine, client, waba_id=settings.whatsapp_business_account_id, now=now
+            engine,
+            client,
+            waba_id=settings.whatsapp_business_account_id,
+            now=now,
+            page_limit=page_limit,
         )
