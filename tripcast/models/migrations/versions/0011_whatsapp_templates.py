@@ -2,7 +2,8 @@
 
 One row per template name and language, as ``GET /{waba_id}/message_templates`` lists
 them, kept current by the template webhooks. Row-level security is enabled with no
-policy: only the owner (tripcast) and the service role read it.
+policy: only the owner (tripcast) and the service role (granted here, BYPASSRLS) read
+it; ``anon`` and ``authenticated`` see no row even where Supabase grants them the table.
 
 Revision ID: 0011
 Revises: 0007
@@ -39,6 +40,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("name", "language", name="whatsapp_templates_name_language_key"),
     )
     op.execute("alter table public.whatsapp_templates enable row level security")
+    # Supabase grants this (and more, to every role) on any new public table; standalone
+    # databases get the service role's share. RLS without a policy keeps the rest out.
+    op.execute("grant select, insert, update, delete on public.whatsapp_templates to service_role")
 
 
 def downgrade() -> None:
