@@ -167,3 +167,53 @@ def test_the_fake_refuses_paused_and_disabled_templates(
         with pytest.raises(error) as raised:
             asyncio.run(send())
     assert raised.value.code == code  # type: ignore[attr-defined]
+
+
+def test_a_template_moved_to_marketing_needs_consent(
+    configured: Engine,
+    fake_whatsapp: FakeCloudApi,
+    receiver: BackgroundReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine, fake = configured, fake_whatsapp
+    config = FakeCloudApiConfig(
+        latency_seconds=0,
+        templates={"trip_reminder": FakeTemplate(body_parameters=1, languages=["en_US"])},
+        webhook_url=receiver.url,
+        app_secret=APP_SECRET,
+        webhook_flush_seconds=0.01,
+        pair_rate_window_seconds=None,
+    )
+    fake.reset(config)
+    monkeypatch.setenv("TRIPCAST_WHATSAPP_BUSINESS_ACCOUNT_ID", config.business_account_id)
+    get_settings.cache_clear()
+    assert main(["templates", "sync"]) == 0
+    fake.set_template("trip_reminder", category="MARKETING")
+    now = datetime.now(UTC)
+    fake.wait_for_webhooks()
+
+    def recategorised() -> bool:
+        drain(engine, now=now)
+        with engine.connect() as connection:
+            category = connection.exec_driver_sql(
+                "SELECT category FROM whatsapp_templates WHERE name = 'trip_reminder'"
+            ).scalar()
+        return category == "MARKETING"
+
+    wait_until(recategorised)
+    with engine.begin() as connection:
+        template = {"template": REMINDER}
+        refused = queue_message(
+            connection, make_traveller(connection), message_type="template", metadata=template
+        )
+        allowed = queue_message(
+            connection,
+            make_traveller(connection, marketing=True),
+            message_type="template",
+            metadata=template,
+        )
+    dispatch(engine, fake, now)
+    row = message(engine, refused)
+    assert (row["status"], row["failed_reason"]) == ("failed", "cancelled: marketing not allowed")
+    assert message(engine, allowed)["status"] == "sent"
+    assert fake.accepted_count(str(refused)) == 0
