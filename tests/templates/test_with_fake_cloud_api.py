@@ -217,3 +217,21 @@ def test_a_template_moved_to_marketing_needs_consent(
     assert (row["status"], row["failed_reason"]) == ("failed", "cancelled: marketing not allowed")
     assert message(engine, allowed)["status"] == "sent"
     assert fake.accepted_count(str(refused)) == 0
+
+
+def test_the_fake_refuses_unknown_templates_and_bad_listing_requests() -> None:
+    import httpx
+
+    config = FakeCloudApiConfig(latency_seconds=0, templates=dict(TEMPLATES))
+    with running_fake_cloud_api(config) as fake:
+        with pytest.raises(RuntimeError, match="HTTP 404"):
+            fake.set_template("nope", status="PAUSED")
+        url = f"{fake.base_url}/v23.0/{config.business_account_id}/message_templates"
+        auth = {"Authorization": f"Bearer {config.access_token}"}
+        with httpx.Client(trust_env=False) as http:
+            assert http.get(url).json()["error"]["code"] == 190
+            bad_cursor = http.get(url, params={"after": "zz"}, headers=auth)
+            assert (bad_cursor.status_code, bad_cursor.json()["error"]["code"]) == (400, 100)
+            listed = http.get(url, params={"limit": "2"}, headers=auth).json()
+    assert [t["name"] for t in listed["data"]] == ["budget_alert", "summer_offer"]
+    assert "next" in listed["paging"]

@@ -107,10 +107,11 @@ def change(
         if category is not None and category != template.category:
             value = {**ids, "previous_category": template.category, "new_category": category}
             events.append(("template_category_update", value))
-    if status is not None:
-        template.status = status
-    if category is not None:
-        template.category = category
+    # A new object rather than a change in place: the caller's config stays its own.
+    updated = template.model_copy(
+        update={"status": status or template.status, "category": category or template.category}
+    )
+    config.templates = {**templates, name: updated}
     return events
 
 
@@ -123,41 +124,55 @@ def add_routes(
     """Register the listing and the control endpoint on the fake's application."""
 
     async def list_templates(request: web.Request) -> web.Response:
-        fake = request.app[state]
-        try:
-            _check_listing_auth(fake.config, request)
-            limit = int(request.query.get("limit", DEFAULT_LIMIT))
-            if not 1 <= limit <= 1000:
-                raise MetaRefusal(100, "Param limit must be between 1 and 1000.")
-            url = str(request.url.with_query(None))
-            body = page(
-                listing(fake.config), after=request.query.get("after"), limit=limit, url=url
-            )
-        except ValueError:
-            return _refused(MetaRefusal(100, "Param limit must be an integer."))
-        except MetaRefusal as refusal:
-            return _refused(refusal)
-        return web.json_response(body)
+        return answer_listing(request.app[state].config, request)
 
     async def post_template(request: web.Request) -> web.Response:
-        body = await request.json() if request.can_read_body else {}
-        if not isinstance(body, dict):
-            raise web.HTTPBadRequest(text="body must be a JSON object")
-        try:
-            events = change(
-                request.app[state].config,
-                request.match_info["name"],
-                status=_upper(body.get("status")),
-                category=_upper(body.get("category")),
-                reason=body.get("reason"),
-            )
-        except KeyError:
-            raise web.HTTPNotFound(text="no such template in config.templates") from None
+        events = change_from_request(request.app[state].config, request, await _body(request))
         sent = [request.app[dispatcher].enqueue_change(field, value) for field, value in events]
         return web.json_response({"webhooks": sum(sent), "events": [v for _, v in events]})
 
     app.router.add_get("/{version}/{waba_id}/message_templates", list_templates)
     app.router.add_post("/_fake/templates/{name}", post_template)
+
+
+def answer_listing(config: FakeCloudApiConfig, request: web.Request) -> web.Response:
+    try:
+        _check_listing_auth(config, request)
+        limit = int(request.query.get("limit", DEFAULT_LIMIT))
+        if not 1 <= limit <= 1000:
+            raise MetaRefusal(100, "Param limit must be between 1 and 1000.")
+        url = str(request.url.with_query(None))
+        body = page(listing(config), after=request.query.get("after"), limit=limit, url=url)
+    except ValueError:
+        return _refused(MetaRefusal(100, "Param limit must be an integer."))
+    except MetaRefusal as refusal:
+        return _refused(refusal)
+    return web.json_response(body)
+
+
+def change_from_request(
+    config: FakeCloudApiConfig, request: web.Request, body: dict[str, Any]
+) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        return change(
+            config,
+            request.match_info["name"],
+            status=_upper(body.get("status")),
+            category=_upper(body.get("category")),
+            reason=body.get("reason"),
+        )
+    except KeyError:
+        raise web.HTTPNotFound(text="no such template in config.templates") from None
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json() if request.can_read_body else {}
+    except ValueError:
+        raise web.HTTPBadRequest(text="body must be JSON") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="body must be a JSON object")
+    return body
 
 
 def _check_listing_auth(config: FakeCloudApiConfig, request: web.Request) -> None:
