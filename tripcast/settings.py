@@ -26,6 +26,7 @@ _VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 _STRAY_CHARACTERS = "must not contain spaces, newlines or control characters (pasted with one?)"
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2,4})?$")
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
 
@@ -48,6 +49,10 @@ class Settings(BaseSettings):
     whatsapp_access_token: SecretStr | None = None
     whatsapp_app_secret: SecretStr | None = None
     whatsapp_verify_token: SecretStr | None = None
+    # The template catalog (tripcast.templates): the account whose templates are listed,
+    # and the language a template message falls back to when its own is not approved.
+    whatsapp_business_account_id: str | None = None
+    default_template_language: str | None = None
     send_rate: float = Field(default=80.0, gt=0, le=10_000)
     # Beyond the contract: the share of send_rate left unused against jitter.
     send_rate_margin: float = Field(default=0.04, ge=0, le=0.5)
@@ -134,6 +139,24 @@ class Settings(BaseSettings):
         if _CONTROL.search(value.strip()) or "@" not in parseaddr(value)[1]:
             raise ValueError("must be one email address, such as Trips <trips@example.com>")
         return value.strip()
+
+    @field_validator("whatsapp_business_account_id")
+    @classmethod
+    def _waba_digits(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None
+        if value is not None and not _DIGITS.fullmatch(value):
+            raise ValueError("must be the numeric WhatsApp Business Account id")
+        return value
+
+    @field_validator("default_template_language")
+    @classmethod
+    def _language_code(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None
+        if value is not None and not _LANGUAGE.match(value):
+            raise ValueError("must be a template language code like en, en_US or pt_BR")
+        return value
 
     def require(self, *names: str) -> None:
         """Fail with one clear line when a setting a command needs is unset."""

@@ -51,6 +51,10 @@ def test_demo_produces_every_kind_of_outcome(tmp_path: Path) -> None:
     assert summary["Failures by Meta code / reason"]["131026"] > 0
     assert summary["Consent changes (STOP / START)"]["opted_out"] > 0
     assert summary["Jobs by status"]["completed"] > 0
+    # Messages of the template paused mid-day waited, then left once it was reinstated.
+    paused = summary["Paused template (trip_reminder)"]
+    assert paused["waited"] > 0
+    assert paused.get("then read", 0) + paused.get("then delivered", 0) > 0
     # Re-runnable: a second run starts from a fresh database, so the seeded world's
     # decisions come out the same (send timings, and so pair-rate refusals, may differ).
     again = subprocess.run(

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from tripcast.demo.summary import DemoSummary, read_summary
+from tripcast.demo.templates import DEMO_TEMPLATES, TemplatePause, sync_catalog
 from tripcast.demo.world import World, seed_world
 from tripcast.webhooks.server import (
     BackgroundReceiver,
@@ -83,6 +84,7 @@ def configure_environment(options: DemoOptions, *, fake_url: str, phone_number_i
             "TRIPCAST_WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN,
             "TRIPCAST_WHATSAPP_APP_SECRET": APP_SECRET,
             "TRIPCAST_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+            "TRIPCAST_WHATSAPP_BUSINESS_ACCOUNT_ID": FakeCloudApiConfig().business_account_id,
             "PREFECT_HOME": str(prefect_home),
         }
     )
@@ -107,6 +109,7 @@ def services(
             webhook_url=receiver.url,
             latency_seconds=options.latency_seconds,
             undeliverable_numbers=world.undeliverable,
+            templates=DEMO_TEMPLATES,
         )
         with running_fake_cloud_api(config, in_subprocess=True) as fake:
             yield fake, receiver
@@ -158,6 +161,8 @@ def _simulated_day(options: DemoOptions, *, progress: Progress) -> DemoResult:
             fake_url=fake.base_url,
             phone_number_id=fake.phone_number_id,
         )
+        progress(f"template catalog synced: {sync_catalog(engine)}")
+        pause = TemplatePause()
         moments = traveller_moments(day, world)
         for hour in range(0, options.hours + 1, options.step_hours):
             now = day + timedelta(hours=hour)
@@ -166,14 +171,17 @@ def _simulated_day(options: DemoOptions, *, progress: Progress) -> DemoResult:
             for moment in range(hour - options.step_hours + 1, hour + 1):
                 for phone, text in moments.get(moment, []):
                     fake.send_inbound(phone, text)
+            if (said := pause.before_sweep(hour, fake, engine)) is not None:
+                progress(f"{now:%H:%M} UTC: {said}")
             with tags("tripcast", "demo", "sweep"):
                 result = minute_sweep(now=now)
+            pause.after_sweep(hour, engine, now)
             deferrals += result["jobs"].get("pending:quiet_hours", 0)
             fake.wait_for_webhooks(timeout=30)
             progress(f"{now:%H:%M} UTC: {_line(result)}")
         _settle(engine)
     return DemoResult(
-        summary=read_summary(engine, deferrals=deferrals),
+        summary=read_summary(engine, deferrals=deferrals, template_pause=pause.outcome(engine)),
         world=world,
         database_home=options.home,
         prefect_home=Path(os.environ.get("PREFECT_HOME", "~/.prefect")),

@@ -33,10 +33,14 @@ class DemoSummary:
     jobs: Counter[str] = field(default_factory=Counter)
     consent: Counter[str] = field(default_factory=Counter)
     delivery_logs: Counter[str] = field(default_factory=Counter)
+    # Messages of the template paused mid-day: how many waited, then how they ended.
+    template_pause: Counter[str] = field(default_factory=Counter)
 
 
-def read_summary(engine: Engine, *, deferrals: int) -> DemoSummary:
-    summary = DemoSummary(deferrals=deferrals)
+def read_summary(
+    engine: Engine, *, deferrals: int, template_pause: Counter[str] | None = None
+) -> DemoSummary:
+    summary = DemoSummary(deferrals=deferrals, template_pause=template_pause or Counter())
     with engine.connect() as connection:
         for direction, status, count in connection.exec_driver_sql(MESSAGES_BY_STATUS):
             if direction == "inbound":
@@ -66,6 +70,7 @@ def render(summary: DemoSummary) -> list[tuple[str, list[tuple[str, int]]]]:
         ("Consent changes (STOP / START)", sorted(summary.consent.items())),
         ("Jobs by status", sorted(summary.jobs.items())),
         ("Delivery logs by status", sorted(summary.delivery_logs.items())),
+        ("Paused template (trip_reminder)", sorted(summary.template_pause.items())),
     ]
 
 

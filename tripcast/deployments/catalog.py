@@ -41,6 +41,7 @@ AUTOMATIONS = "tripcast/flows/automations.py"
 EDGE = "tripcast/flows/edge.py"
 INGEST = "tripcast/flows/ingest.py"
 RERUNS = "tripcast/flows/reruns.py"
+TEMPLATES = "tripcast/flows/templates.py"
 VERIFICATION = "tripcast/flows/verification.py"
 
 DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
@@ -92,6 +93,14 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
             "Backstop of the receiver's immediate ingest: apply every stored webhook delivery."
         ),
         tags=("tripcast", "webhooks"),
+        concurrency_limit=1,
+    ),
+    DeploymentSpec(
+        name="hourly",
+        entrypoint=f"{TEMPLATES}:refresh_template_catalog",
+        cron="7 * * * *",
+        description="Refresh the WhatsApp template catalog from the Cloud API's listing.",
+        tags=("tripcast", "templates"),
         concurrency_limit=1,
     ),
     DeploymentSpec(

@@ -41,6 +41,7 @@ from tripcast.dispatch.report import DispatchReport
 from tripcast.dispatch.sender import Launched, Posted, Sender, sleep_until
 from tripcast.dispatch.settings import DispatchSettings
 from tripcast.dispatch.spacing import PAIR_SPACING_REASON, RecipientSpacing
+from tripcast.templates.gate import learn_from_refusals, screen_templates, template_refusals
 from tripcast.whatsapp.client import WhatsAppClient
 from tripcast.whatsapp.messages import SendResult
 
@@ -205,7 +206,9 @@ async def dispatch_one_batch(run: _Run, *, batch_size: int) -> int:
     if not claimed:
         return 0
     plans = [plan_message(message, now=now) for message in claimed]
-    outcomes = [refused(plan, now=now) for plan in plans if isinstance(plan, Refuse)]
+    # The template catalog's word before any call to Meta: paused ones wait.
+    plans, outcomes = await _db(run.engine, screen_templates, plans=plans, now=now)
+    outcomes += [refused(plan, now=now) for plan in plans if isinstance(plan, Refuse)]
     sends, held = run.spacing.split([p for p in plans if isinstance(p, Send)], now=now)
     outcomes += [
         deferred(send, now=now, reason=PAIR_SPACING_REASON, retry_at=free_at)
@@ -216,6 +219,8 @@ async def dispatch_one_batch(run: _Run, *, batch_size: int) -> int:
     if sends:
         send_outcomes, logs, late = await _send(run, sends)
         outcomes.extend(send_outcomes)
+        if template_refusals(sends, logs):  # Meta's 132015 / 132016 update the catalog
+            await _db(run.engine, learn_from_refusals, sends=sends, logs=logs, now=now)
     await _record(run, outcomes, logs)
     run.report.add_batch(outcomes, claimed=len(claimed), attempts=len(logs))
     if late:

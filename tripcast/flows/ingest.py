@@ -27,6 +27,7 @@ COUNTED = (
     "opted_in",
     "cancelled_messages",
     "cancelled_jobs",
+    "template_updates",
 )
 
 

@@ -5,6 +5,7 @@ from tripcast.models.automation import AutomationRule, ScheduledJob
 from tripcast.models.dispatch import SendPacing
 from tripcast.models.messages import DeliveryLog, WhatsAppMessage
 from tripcast.models.standins import AuthUser, Booking, Expense, Trip
+from tripcast.models.templates import WhatsAppTemplate
 from tripcast.models.webhooks import WebhookDelivery
 
 SEED_TABLES = (
@@ -30,4 +31,5 @@ __all__ = [
     "WebhookDelivery",
     "WhatsAppAccount",
     "WhatsAppMessage",
+    "WhatsAppTemplate",
 ]

@@ -29,6 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from tripcast.templates.events import apply_template_webhooks
 from tripcast.webhooks.consent import apply_consent
 from tripcast.webhooks.extract import Extracted, MalformedDelivery, extract, receipt_from_raw
 from tripcast.webhooks.inbound import apply_inbound
@@ -187,6 +188,10 @@ def _apply(
     report.add_inbound(inbound)
     report.add_notices(apply_notices(connection, work.notices, work.rejected))
     report.add_consent(apply_consent(connection, inbound.keywords, now=now))
+    applied = [
+        d.payload for d, status in zip(claimed, statuses, strict=True) if status == "applied"
+    ]
+    report.template_updates += apply_template_webhooks(connection, applied, now=now)
     params = {"now": now, "ids": [d.id for d in claimed], "statuses": statuses, "errors": errors}
     connection.exec_driver_sql(MARK, params)
 

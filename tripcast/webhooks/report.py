@@ -41,6 +41,7 @@ class IngestReport:
     consent_stale: int = 0
     cancelled_messages: int = 0
     cancelled_jobs: int = 0
+    template_updates: int = 0  # template catalog rows changed by template webhooks
 
     @property
     def idle(self) -> bool:

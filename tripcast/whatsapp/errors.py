@@ -125,7 +125,16 @@ class OutsideWindowError(PermanentError):
 
 
 class TemplateError(PermanentError):
-    """132000 / 132001: the template is missing or its parameters do not match."""
+    """132000 / 132001 / 132016: the template is missing or disabled, or its parameters
+    do not match."""
+
+
+class TemplatePausedError(WhatsAppError):
+    """132015: the template is paused for low quality; it may be reinstated, so wait."""
+
+    family = "template_paused"
+    transient = True
+    wait_hint_seconds = 300.0
 
 
 class RecipientError(PermanentError):
@@ -197,6 +206,8 @@ _CLASS_BY_CODE: dict[int, type[WhatsAppError]] = {
     131047: OutsideWindowError,
     132000: TemplateError,
     132001: TemplateError,
+    132015: TemplatePausedError,
+    132016: TemplateError,  # the template is disabled for good
     131026: RecipientError,
     131021: RecipientError,
     131050: RecipientError,

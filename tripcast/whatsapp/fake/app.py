@@ -16,7 +16,7 @@ from typing import Any, get_args
 from aiohttp import web
 from pydantic import ValidationError
 
-from tripcast.whatsapp.fake import report
+from tripcast.whatsapp.fake import report, templates
 from tripcast.whatsapp.fake.config import FakeCloudApiConfig
 from tripcast.whatsapp.fake.state import FakeState, Fault
 from tripcast.whatsapp.fake.webhooks import WebhookDispatcher, epoch_text
@@ -39,6 +39,7 @@ def create_app(config: FakeCloudApiConfig | None = None) -> web.Application:
     app.router.add_post("/_fake/reset", post_reset)
     app.router.add_post("/_fake/faults", post_faults)
     app.router.add_post("/_fake/inbound", post_inbound)
+    templates.add_routes(app, state=STATE, dispatcher=DISPATCHER)
     return app
 
 

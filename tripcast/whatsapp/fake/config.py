@@ -17,12 +17,16 @@ def _all_statuses() -> list[WebhookStatus]:
 
 
 class FakeTemplate(BaseModel):
-    """An approved template: its body parameter count and languages (None: any)."""
+    """A template: its body parameter count and languages (None: any), its category and
+    its status (``PAUSED`` answers 132015, ``DISABLED`` 132016, other non-approved 132001).
+    Listed by ``GET message_templates`` (``languages`` None lists ``en_US``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     body_parameters: int | None = Field(default=None, ge=0)
     languages: list[str] | None = None
+    category: str = "UTILITY"
+    status: str = "APPROVED"
 
 
 class FakeCloudApiConfig(BaseModel):

@@ -126,6 +126,19 @@ class FakeCloudApi:
         body = {"from": sender, "text": text, "name": name, "phone_number_id": phone_number_id}
         return self._call("POST", "/_fake/inbound", json=body)
 
+    def set_template(
+        self,
+        name: str,
+        *,
+        status: str | None = None,
+        category: str | None = None,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Pause, disable, reinstate (``APPROVED``) or recategorise a configured template;
+        the fake delivers the template webhooks Meta would send."""
+        body = {"status": status, "category": category, "reason": reason}
+        return self._call("POST", f"/_fake/templates/{name}", json=body)
+
     def wait_for_webhooks(self, timeout: float = 10.0) -> dict[str, Any]:
         """Block until every queued webhook was delivered or dropped."""
         deadline = time.monotonic() + timeout

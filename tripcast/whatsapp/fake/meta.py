@@ -68,6 +68,8 @@ _TEXTS: dict[int, tuple[str, str]] = {
         "(#132001) Template name does not exist in the translation",
         "The template does not exist in this language.",
     ),
+    132015: ("(#132015) Template is paused", "Template is paused due to low quality."),
+    132016: ("(#132016) Template is disabled", "Template has been paused too many times."),
 }
 
 
@@ -199,6 +201,9 @@ def check_template_approved(request: SendRequest, config: FakeCloudApiConfig) ->
         raise MetaRefusal(
             132001, f"template name ({request.template_name}) does not exist in {language}"
         )
+    if template.status != "APPROVED":
+        code = {"PAUSED": 132015, "DISABLED": 132016}.get(template.status, 132001)
+        raise MetaRefusal(code, f"template ({request.template_name}) is {template.status}")
     expected = template.body_parameters
     if expected is not None and expected != request.body_parameter_count:
         raise MetaRefusal(

@@ -30,6 +30,7 @@ class _Update:
     status: dict[str, Any] | None = None
     message: dict[str, Any] | None = None
     contact: dict[str, Any] | None = None
+    change: dict[str, Any] | None = None  # a whole change of another field (templates)
 
 
 @dataclass
@@ -109,6 +110,14 @@ class WebhookDispatcher:
         self._push(_Update(phone_number_id, message=message, contact=contact))
         return True
 
+    def enqueue_change(self, field: str, value: dict[str, Any]) -> bool:
+        """A change of a non-messages field (``message_template_status_update`` ...)."""
+        if self._state.config.webhook_url is None:
+            return False
+        change = {"field": field, "value": value}
+        self._push(_Update(self._state.config.phone_number_id, change=change))
+        return True
+
     def _push(self, update: _Update) -> None:
         self._queue.append(update)
         self._wake.set()
@@ -165,14 +174,17 @@ class WebhookDispatcher:
 
 def _payload(state: FakeState, batch: list[_Update]) -> dict[str, Any]:
     values: dict[str, dict[str, Any]] = {}
+    others = [update.change for update in batch if update.change is not None]
     for update in batch:
+        if update.change is not None:
+            continue
         value = values.setdefault(update.phone_number_id, _value(state, update.phone_number_id))
         if update.status is not None:
             value.setdefault("statuses", []).append(update.status)
         if update.message is not None:
             value.setdefault("messages", []).append(update.message)
             value.setdefault("contacts", []).append(update.contact)
-    changes = [{"value": value, "field": "messages"} for value in values.values()]
+    changes = [{"value": value, "field": "messages"} for value in values.values()] + others
     entry = {"id": state.config.business_account_id, "changes": changes}
     return {"object": "whatsapp_business_account", "entry": [entry]}
 

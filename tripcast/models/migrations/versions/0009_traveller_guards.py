@@ -20,7 +20,7 @@ Create Date: 2026-12-02
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
