@@ -13,7 +13,7 @@ import asyncio
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 
 from tripcast.dispatch import store
 from tripcast.dispatch.errors import DispatchStopped
+from tripcast.dispatch.marker import Marker
 from tripcast.dispatch.outcomes import (
     AttemptLog,
     Outcome,
@@ -36,8 +37,8 @@ from tripcast.dispatch.outcomes import (
 from tripcast.dispatch.outcomes import describe as describe_error
 from tripcast.dispatch.pacing import Pacer
 from tripcast.dispatch.plan import Refuse, Send, plan_message
-from tripcast.dispatch.report import DispatchReport
-from tripcast.dispatch.sender import Launched, Posted, Sender, sleep_until
+from tripcast.dispatch.report import BatchDone, DispatchReport
+from tripcast.dispatch.sender import Launched, NotStarted, Posted, Sender
 from tripcast.dispatch.settings import DispatchSettings
 from tripcast.dispatch.spacing import PAIR_SPACING_REASON, RecipientSpacing
 from tripcast.whatsapp.client import WhatsAppClient
@@ -66,9 +67,11 @@ class _Run:
     spacing: RecipientSpacing
     report: DispatchReport = field(default_factory=DispatchReport)
     batches_left: int | None = None
+    # Called after each batch is recorded (a follower's log line, metrics).
+    on_batch: Callable[[BatchDone], None] | None = None
 
     def take_batch(self) -> bool:
-        if self.sender.stopped_by is not None:
+        if self.sender.stopped_by is not None or self.sender.closing:
             return False
         if self.batches_left is None:
             return True
@@ -102,8 +105,31 @@ async def dispatch_pending(
     as outcome unknown). ``owner`` names this run's leases (e.g. a flow run id). Raises
     ``DispatchStopped`` after recording everything when WhatsApp refuses the account.
     """
-    settings = settings or DispatchSettings()
-    sender = Sender(client, max_in_flight=settings.max_in_flight, now_fn=now_fn)
+    run = new_run(
+        engine,
+        client=client,
+        settings=settings or DispatchSettings(),
+        now_fn=now_fn,
+        owner=owner,
+        rng=rng,
+    )
+    run.batches_left = max_batches
+    return await drain(run, batch_size=batch_size)
+
+
+def new_run(
+    engine: Engine,
+    *,
+    client: WhatsAppClient,
+    settings: DispatchSettings,
+    now_fn: Callable[[], datetime] = utc_now,
+    owner: str | None = None,
+    rng: random.Random | None = None,
+) -> _Run:
+    """A dispatcher's shared state: one client, one in-flight limit, one lease owner."""
+    sender = Sender(
+        client, max_in_flight=settings.max_in_flight, now_fn=now_fn, mark_lead=settings.mark_lead
+    )
     run = _Run(
         engine=engine,
         sender=sender,
@@ -115,14 +141,22 @@ async def dispatch_pending(
         spacing=RecipientSpacing(
             spacing=settings.pair_spacing, batch_span=timedelta(seconds=settings.batch_seconds)
         ),
-        batches_left=max_batches,
     )
+    sender.marker = Marker(partial(_mark_sends, run))
+    sender.mark_lead = settings.mark_lead
+    return run
+
+
+async def drain(run: _Run, *, batch_size: int) -> DispatchReport:
+    """Clean up after dead dispatchers, then send what is due until the queue is empty
+    (or ``run.batches_left`` runs out); the run's report, reset for the next call."""
+    run.report = DispatchReport()
     run.report.expired_in_doubt = await asyncio.to_thread(expire_all_in_doubt, run)
     await _run_lanes(run, batch_size)
-    if sender.stopped_by is not None:
-        run.report.stopped_by = describe_error(sender.stopped_by)
+    if run.sender.stopped_by is not None:
+        run.report.stopped_by = describe_error(run.sender.stopped_by)
         left = run.report.count("stopped") + run.report.count("deferred")
-        raise DispatchStopped(sender.stopped_by, report=run.report, left_pending=left)
+        raise DispatchStopped(run.sender.stopped_by, report=run.report, left_pending=left)
     return run.report
 
 
@@ -193,14 +227,16 @@ async def _lane(run: _Run, batch_size: int) -> None:
 async def dispatch_one_batch(run: _Run, *, batch_size: int) -> int:
     """Claim, plan, send and record one batch; returns how many messages it claimed."""
     now = run.now_fn()
-    claimed = await _db(
+    began = time.monotonic()
+    expired, claimed = await _db(
         run.engine,
-        store.claim_batch,
+        store.expire_and_claim,
         now=now,
         owner=run.owner,
         lease=run.settings.lease,
         limit=run.settings.claim_limit(batch_size),
     )
+    run.report.expired += len(expired)
     if not claimed:
         return 0
     plans = [plan_message(message, now=now) for message in claimed]
@@ -218,17 +254,35 @@ async def dispatch_one_batch(run: _Run, *, batch_size: int) -> int:
         _retrying, run.engine, store.write_outcomes, outcomes=outcomes, logs=logs, owner=run.owner
     )
     run.report.add_batch(outcomes, claimed=len(claimed), attempts=len(logs))
+    if run.on_batch is not None:
+        run.on_batch(
+            BatchDone(claimed, outcomes, expired=len(expired), seconds=time.monotonic() - began)
+        )
     return len(claimed)
 
 
 async def _send(run: _Run, sends: list[Send]) -> tuple[list[Outcome], list[AttemptLog]]:
+    """Reserve slots and send; each row is marked in flight by its own task just before
+    its POST (``marker``), so a crash never leaves an unsent row in doubt."""
     generation = run.sender.throttle_generation
     slots = await run.pacer.reserve(len(sends))
-    if slots is not None:
-        # Mark just before the first slot: a crash while waiting for the schedule leaves
-        # nothing in doubt, and the mark's commit never makes the first send late.
-        await sleep_until(slots.start - run.settings.slot_lead)
-    started = await asyncio.to_thread(
+    posted, launched = await run.pacer.send(sends, slots, generation=generation)
+    outcomes: list[Outcome] = []
+    logs: list[AttemptLog] = []
+    for item in posted:
+        if isinstance(item.result, NotStarted):
+            outcomes.append(unsent(item.send, kind="deferred", reason=item.result.reason))
+            continue
+        outcome, log = _settle(run, item)
+        outcomes.append(outcome)
+        logs.append(log)
+    outcomes.extend(_not_posted(run, launched))
+    return outcomes, logs
+
+
+async def _mark_sends(run: _Run, sends: Sequence[Send]) -> set[uuid.UUID]:
+    """The in-flight mark of a group of sends about to POST (see ``marker``)."""
+    return await asyncio.to_thread(
         _retrying,
         run.engine,
         store.mark_send_started,
@@ -237,25 +291,12 @@ async def _send(run: _Run, sends: list[Send]) -> tuple[list[Outcome], list[Attem
         owner=run.owner,
         code_expires_at={s.claimed.id: s.expires_at for s in sends if s.expires_at is not None},
     )
-    ready = [send for send in sends if send.claimed.id in started]
-    outcomes = [
-        unsent(send, kind="deferred", reason="changed before sending")
-        for send in sends
-        if send.claimed.id not in started
-    ]
-    posted, launched = await run.pacer.send(ready, slots, generation=generation)
-    logs: list[AttemptLog] = []
-    for item in posted:
-        outcome, log = _settle(run, item)
-        outcomes.append(outcome)
-        logs.append(log)
-    outcomes.extend(_not_posted(run, launched))
-    return outcomes, logs
 
 
 def _settle(run: _Run, item: Posted) -> tuple[Outcome, AttemptLog]:
     if isinstance(item.result, SendResult):
         return accepted(item.send, item.result, now=item.at)
+    assert isinstance(item.result, BaseException)
     return errored(
         item.send,
         item.result,

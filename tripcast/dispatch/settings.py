@@ -33,10 +33,15 @@ class DispatchSettings:
     # A batch never holds more than this many seconds of the shared schedule, so that
     # slow rates give small batches and a crash leaves few sends in doubt.
     batch_seconds: float = 2.0
-    # Slots are reserved this far ahead at least, so the send-started mark commits
-    # before the first slot instead of making it late.
-    slot_lead: float = 0.15
-    lease: timedelta = timedelta(minutes=5)
+    # Slots are reserved this far ahead at least, and each send's in-flight mark starts
+    # ``mark_lead`` before its slot, so the mark commits before the slot instead of
+    # making the send late.
+    slot_lead: float = 0.06
+    mark_lead: float = 0.04
+    # A claim's lease: a dead dispatcher's unsent rows go back to the queue after it.
+    # Short, to keep the time-to-send goal; safe, because a row is marked in flight only
+    # under its claimant's lease, just before its POST.
+    lease: timedelta = timedelta(seconds=60)
     # How long an in-doubt send waits for its status webhook before it is failed as
     # "outcome unknown"; longer than any lease, so a live (slow) worker is never overtaken.
     in_doubt_grace: timedelta = timedelta(minutes=15)
@@ -53,6 +58,8 @@ class DispatchSettings:
             raise ValueError("max_attempts, max_in_flight and lanes must be at least 1")
         if self.in_doubt_grace < self.lease:
             raise ValueError("in_doubt_grace must be at least the lease")
+        if not 0 <= self.mark_lead <= self.slot_lead:
+            raise ValueError("mark_lead must be between 0 and slot_lead")
 
     @classmethod
     def from_settings(cls, settings: RateSettings, **overrides: object) -> DispatchSettings:
