@@ -6,7 +6,18 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from tripcast.commands import bench, db, demo, fake, rerun, serve, sweep, verify, webhook
+from tripcast.commands import (
+    bench,
+    db,
+    demo,
+    dispatch,
+    fake,
+    rerun,
+    serve,
+    sweep,
+    verify,
+    webhook,
+)
 from tripcast.commands.runtime import NotMigrated
 from tripcast.models.embedded import EmbeddedDatabaseError
 from tripcast.models.engine import DatabaseUnavailable
@@ -17,7 +28,7 @@ EXIT_CONFIG = 2
 EXIT_DATABASE = 3
 
 Handler = Callable[[argparse.Namespace], int]
-COMMAND_MODULES = (demo, db, sweep, serve, webhook, rerun, verify, fake, bench)
+COMMAND_MODULES = (demo, db, sweep, dispatch, serve, webhook, rerun, verify, fake, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,19 +9,33 @@ from tripcast.commands.runtime import migrated_engine, prepare_prefect_home
 
 
 def _serve(args: argparse.Namespace) -> int:
-    migrated_engine()
+    engine = migrated_engine()
     prepare_prefect_home()
     from prefect import serve
 
+    from tripcast.commands.dispatch import start_follower_thread
     from tripcast.deployments.catalog import runner_deployments
 
-    # Schedules only fire with a Prefect server (`prefect server start`, then
-    # PREFECT_API_URL); without one, Prefect's ephemeral API serves runs on demand.
-    serve(*runner_deployments(), limit=args.limit)
+    # The always-on dispatcher runs beside the served deployments, so a committed
+    # message is sent in about a second rather than at the next minute sweep.
+    stop_follower = start_follower_thread(engine) if args.follow else None
+    try:
+        # Schedules only fire with a Prefect server (`prefect server start`, then
+        # PREFECT_API_URL); without one, Prefect's ephemeral API serves runs on demand.
+        serve(*runner_deployments(), limit=args.limit)
+    finally:
+        if stop_follower is not None:
+            stop_follower()
     return 0
 
 
 def register(commands: Any) -> None:
     serve = commands.add_parser("serve", help="serve every deployment from this machine")
     serve.add_argument("--limit", type=int, default=4, help="flow runs at once on this machine")
+    serve.add_argument(
+        "--no-follow",
+        dest="follow",
+        action="store_false",
+        help="do not run the always-on dispatcher here (run `tripcast dispatch --follow`)",
+    )
     serve.set_defaults(handler=_serve)

@@ -54,7 +54,7 @@ def utc_now() -> datetime:
 
 
 @dataclass
-class _Run:
+class DispatchRun:
     """What the lanes of one ``dispatch_pending`` call share."""
 
     engine: Engine
@@ -125,12 +125,12 @@ def new_run(
     now_fn: Callable[[], datetime] = utc_now,
     owner: str | None = None,
     rng: random.Random | None = None,
-) -> _Run:
+) -> DispatchRun:
     """A dispatcher's shared state: one client, one in-flight limit, one lease owner."""
     sender = Sender(
         client, max_in_flight=settings.max_in_flight, now_fn=now_fn, mark_lead=settings.mark_lead
     )
-    run = _Run(
+    run = DispatchRun(
         engine=engine,
         sender=sender,
         pacer=Pacer(engine, sender, settings),
@@ -147,7 +147,7 @@ def new_run(
     return run
 
 
-async def drain(run: _Run, *, batch_size: int) -> DispatchReport:
+async def drain(run: DispatchRun, *, batch_size: int) -> DispatchReport:
     """Clean up after dead dispatchers, then send what is due until the queue is empty
     (or ``run.batches_left`` runs out); the run's report, reset for the next call."""
     run.report = DispatchReport()
@@ -187,7 +187,7 @@ def run_dispatch(
     return asyncio.run(main())
 
 
-def expire_all_in_doubt(run: _Run) -> int:
+def expire_all_in_doubt(run: DispatchRun) -> int:
     """Clean up after dead dispatchers; returns how many sends ended as outcome unknown."""
     total = 0
     while True:
@@ -202,7 +202,7 @@ def expire_all_in_doubt(run: _Run) -> int:
             return total
 
 
-async def _run_lanes(run: _Run, batch_size: int) -> None:
+async def _run_lanes(run: DispatchRun, batch_size: int) -> None:
     """Run the lanes together; if one fails, cancel the others (their sends in flight
     stay in doubt, never re-sent) and raise its error."""
     lanes = [asyncio.create_task(_lane(run, batch_size)) for _ in range(run.settings.lanes)]
@@ -215,7 +215,7 @@ async def _run_lanes(run: _Run, batch_size: int) -> None:
         raise
 
 
-async def _lane(run: _Run, batch_size: int) -> None:
+async def _lane(run: DispatchRun, batch_size: int) -> None:
     limit = run.settings.claim_limit(batch_size)
     while run.take_batch():
         claimed = await dispatch_one_batch(run, batch_size=batch_size)
@@ -224,7 +224,7 @@ async def _lane(run: _Run, batch_size: int) -> None:
             return  # the queue is drained for now
 
 
-async def dispatch_one_batch(run: _Run, *, batch_size: int) -> int:
+async def dispatch_one_batch(run: DispatchRun, *, batch_size: int) -> int:
     """Claim, plan, send and record one batch; returns how many messages it claimed."""
     now = run.now_fn()
     began = time.monotonic()
@@ -261,7 +261,7 @@ async def dispatch_one_batch(run: _Run, *, batch_size: int) -> int:
     return len(claimed)
 
 
-async def _send(run: _Run, sends: list[Send]) -> tuple[list[Outcome], list[AttemptLog]]:
+async def _send(run: DispatchRun, sends: list[Send]) -> tuple[list[Outcome], list[AttemptLog]]:
     """Reserve slots and send; each row is marked in flight by its own task just before
     its POST (``marker``), so a crash never leaves an unsent row in doubt."""
     generation = run.sender.throttle_generation
@@ -280,7 +280,7 @@ async def _send(run: _Run, sends: list[Send]) -> tuple[list[Outcome], list[Attem
     return outcomes, logs
 
 
-async def _mark_sends(run: _Run, sends: Sequence[Send]) -> set[uuid.UUID]:
+async def _mark_sends(run: DispatchRun, sends: Sequence[Send]) -> set[uuid.UUID]:
     """The in-flight mark of a group of sends about to POST (see ``marker``)."""
     return await asyncio.to_thread(
         _retrying,
@@ -293,7 +293,7 @@ async def _mark_sends(run: _Run, sends: Sequence[Send]) -> set[uuid.UUID]:
     )
 
 
-def _settle(run: _Run, item: Posted) -> tuple[Outcome, AttemptLog]:
+def _settle(run: DispatchRun, item: Posted) -> tuple[Outcome, AttemptLog]:
     if isinstance(item.result, SendResult):
         return accepted(item.send, item.result, now=item.at)
     assert isinstance(item.result, BaseException)
@@ -306,7 +306,7 @@ def _settle(run: _Run, item: Posted) -> tuple[Outcome, AttemptLog]:
     )
 
 
-def _not_posted(run: _Run, launched: Launched) -> list[Outcome]:
+def _not_posted(run: DispatchRun, launched: Launched) -> list[Outcome]:
     """Sends never made: back to the queue with no attempt used (or stopped)."""
     if launched.halted == "stopped":
         return [unsent(send, kind="stopped", reason="batch stopped") for send in launched.unposted]

@@ -116,7 +116,10 @@ class BatchDone:
     seconds: float
 
     def line(self) -> str:
-        kinds = Counter(outcome.kind for outcome in self.outcomes)
+        kinds = Counter(
+            outcome.kind if outcome.kind == "sent" else f"{outcome.kind} ({outcome.reason})"
+            for outcome in self.outcomes
+        )
         done = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "none"
         extra = f", {self.expired} expired" if self.expired else ""
         return f"batch: {len(self.claimed)} claimed in {self.seconds:.2f} s: {done}{extra}"
