@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tripcast.dispatch.dispatcher import DispatchRun, drain, new_run
 from tripcast.dispatch.errors import DispatchStopped
+from tripcast.dispatch.handoff import FOLLOWER_APP_NAME
 from tripcast.dispatch.report import BatchDone, DispatchReport
 from tripcast.dispatch.sender import Sender
 from tripcast.dispatch.settings import DispatchSettings
@@ -65,7 +66,10 @@ async def listen(conninfo: str, wake: asyncio.Event) -> None:
     """Set ``wake`` on each notification that may mean work; reconnect forever."""
     while True:
         try:
-            async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+            connecting = psycopg.AsyncConnection.connect(
+                conninfo, autocommit=True, application_name=FOLLOWER_APP_NAME
+            )
+            async with await connecting as conn:
                 await conn.execute(f"LISTEN {CHANNEL}")
                 wake.set()  # notifications sent while we were away are lost: look once
                 async for note in conn.notifies():
