@@ -86,16 +86,16 @@ async def follow_configured(
         )
 
 
-def start_follower_thread(engine: Engine) -> Callable[[], None]:
-    """The follower on a thread of its own (``tripcast serve``); returns its stopper,
-    which lets in-flight sends finish and waits for the thread."""
+def start_follower_thread(engine: Engine, *, on_batch: Any = None) -> Callable[[], None]:
+    """The follower on a thread of its own (``tripcast serve``), listening once this
+    returns; returns its stopper, which lets in-flight sends finish and waits."""
     ready = threading.Event()
     handles: dict[str, Any] = {}
 
     async def main() -> None:
         handles["loop"], handles["stop"] = asyncio.get_running_loop(), asyncio.Event()
         ready.set()
-        await follow_configured(engine, stop=handles["stop"])
+        await follow_configured(engine, stop=handles["stop"], on_batch=on_batch)
 
     thread = threading.Thread(target=asyncio.run, args=(main(),), name="dispatch-follower")
     thread.start()
