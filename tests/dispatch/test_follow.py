@@ -1,0 +1,93 @@
+"""Followers in-process: beside each other and a sweep, once each, at the shared rate."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from tests.dispatch.live import LIMIT, config, queue_for_new_travellers, rows
+from tripcast.dispatch import DispatchSettings, run_dispatch, utc_now
+from tripcast.dispatch.follow import FollowOptions, follow, wakes_dispatch
+from tripcast.dispatch.report import BatchDone
+from tripcast.whatsapp.fake import FakeCloudApi
+
+pytestmark = pytest.mark.integration
+
+SETTINGS = DispatchSettings(send_rate=LIMIT, batch_seconds=1.0)
+
+
+@contextmanager
+def follower(engine: Engine, fake: FakeCloudApi, batches: list[BatchDone]) -> Iterator[None]:
+    handles: dict[str, Any] = {}
+    ready = threading.Event()
+
+    async def main() -> None:
+        handles["loop"], handles["stop"] = asyncio.get_running_loop(), asyncio.Event()
+        ready.set()
+        async with fake.client(timeout=2.0) as client:
+            await follow(
+                engine,
+                client=client,
+                settings=SETTINGS,
+                stop=handles["stop"],
+                options=FollowOptions(poll_seconds=1.0),
+                on_batch=batches.append,
+            )
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),))
+    thread.start()
+    assert ready.wait(30)
+    try:
+        yield
+    finally:
+        handles["loop"].call_soon_threadsafe(handles["stop"].set)
+        thread.join(60)
+        assert not thread.is_alive()
+
+
+def test_two_followers_and_a_sweep_send_each_message_once_within_the_rate(
+    engine: Engine, fake_api: FakeCloudApi
+) -> None:
+    fake_api.reset(config(latency_seconds=0.05, enforce_service_window=False))
+    first: list[BatchDone] = []
+    second: list[BatchDone] = []
+    with follower(engine, fake_api, first), follower(engine, fake_api, second):
+        ids = queue_for_new_travellers(engine, 100, last_inbound_at=utc_now())
+        swept = run_dispatch(
+            engine, client_factory=lambda: fake_api.client(timeout=2.0), settings=SETTINGS
+        )
+        deadline = time.monotonic() + 60
+        while fake_api.accepted_count() < len(ids):
+            assert time.monotonic() < deadline, "not everything was sent in time"
+            time.sleep(0.05)
+
+    assert fake_api.duplicates() == {}
+    assert {item["callback_data"] for item in fake_api.accepted()} == {str(i) for i in ids}
+    assert fake_api.histogram()["max_in_1s"] <= LIMIT
+    # All three took part, and the hooks saw every send the followers made.
+    by_followers = sum(1 for b in first + second for o in b.outcomes if o.kind == "sent")
+    assert by_followers + swept.count("sent") == len(ids)
+    assert (first or second) and swept.count("sent") > 0
+    assert rows(engine, "SELECT id FROM whatsapp_messages WHERE lease_owner IS NOT NULL") == []
+
+
+@pytest.mark.parametrize(
+    ("payload", "wakes"),
+    [
+        ('{"op": "INSERT", "id": "x", "direction": "outbound", "status": "pending"}', True),
+        ('{"op": "UPDATE", "id": "x", "direction": "outbound", "status": "pending"}', True),
+        ('{"op": "UPDATE", "id": "x", "direction": "outbound", "status": "sent"}', False),
+        ('{"op": "INSERT", "id": "x", "direction": "inbound", "status": "pending"}', False),
+        ("not json", True),
+        ("[1, 2]", True),
+    ],
+)
+def test_which_notifications_wake_a_follower(payload: str, wakes: bool) -> None:
+    assert wakes_dispatch(payload) is wakes
