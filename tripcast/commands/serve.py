@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from tripcast.commands.runtime import migrated_engine, prepare_prefect_home
+from tripcast.settings import ConfigError, get_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -18,7 +20,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     # The always-on dispatcher runs beside the served deployments, so a committed
     # message is sent in about a second rather than at the next minute sweep.
-    stop_follower = start_follower_thread(engine) if args.follow else None
+    stop_follower = start_follower_thread(engine) if _may_follow(args) else None
     try:
         # Schedules only fire with a Prefect server (`prefect server start`, then
         # PREFECT_API_URL); without one, Prefect's ephemeral API serves runs on demand.
@@ -27,6 +29,19 @@ def _serve(args: argparse.Namespace) -> int:
         if stop_follower is not None:
             stop_follower()
     return 0
+
+
+def _may_follow(args: argparse.Namespace) -> bool:
+    """Whether to run the follower here: asked for, and WhatsApp is configured (without
+    it the deployments still serve; their dispatch fails with the same line)."""
+    if not args.follow:
+        return False
+    try:
+        get_settings().require("whatsapp_phone_number_id", "whatsapp_access_token")
+    except ConfigError as error:
+        print(f"tripcast: not running the dispatcher: {error}", file=sys.stderr)
+        return False
+    return True
 
 
 def register(commands: Any) -> None:
