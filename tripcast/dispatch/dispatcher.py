@@ -17,12 +17,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 
 from tripcast.dispatch import store
+from tripcast.dispatch.calls import db_call, retrying
 from tripcast.dispatch.errors import DispatchStopped
 from tripcast.dispatch.marker import Marker
 from tripcast.dispatch.outcomes import (
@@ -44,9 +43,7 @@ from tripcast.dispatch.spacing import PAIR_SPACING_REASON, RecipientSpacing
 from tripcast.whatsapp.client import WhatsAppClient
 from tripcast.whatsapp.messages import SendResult
 
-T = TypeVar("T")
 EXPIRE_CHUNK = 1000
-WRITE_TRIES = 3
 
 
 def utc_now() -> datetime:
@@ -77,15 +74,6 @@ class DispatchRun:
             return True
         self.batches_left -= 1
         return self.batches_left >= 0
-
-
-def _in_transaction(engine: Engine, work: Callable[..., T], **kwargs: Any) -> T:
-    with engine.begin() as connection:
-        return work(connection, **kwargs)
-
-
-async def _db(engine: Engine, work: Callable[..., T], **kwargs: Any) -> T:
-    return await asyncio.to_thread(partial(_in_transaction, engine, work, **kwargs))
 
 
 async def dispatch_pending(
@@ -228,7 +216,7 @@ async def dispatch_one_batch(run: DispatchRun, *, batch_size: int) -> int:
     """Claim, plan, send and record one batch; returns how many messages it claimed."""
     now = run.now_fn()
     began = time.monotonic()
-    expired, claimed = await _db(
+    expired, claimed = await db_call(
         run.engine,
         store.expire_and_claim,
         now=now,
@@ -251,7 +239,7 @@ async def dispatch_one_batch(run: DispatchRun, *, batch_size: int) -> int:
         send_outcomes, logs = await _send(run, sends)
         outcomes.extend(send_outcomes)
     await asyncio.to_thread(
-        _retrying, run.engine, store.write_outcomes, outcomes=outcomes, logs=logs, owner=run.owner
+        retrying, run.engine, store.write_outcomes, outcomes=outcomes, logs=logs, owner=run.owner
     )
     run.report.add_batch(outcomes, claimed=len(claimed), attempts=len(logs))
     if run.on_batch is not None:
@@ -283,7 +271,7 @@ async def _send(run: DispatchRun, sends: list[Send]) -> tuple[list[Outcome], lis
 async def _mark_sends(run: DispatchRun, sends: Sequence[Send]) -> set[uuid.UUID]:
     """The in-flight mark of a group of sends about to POST (see ``marker``)."""
     return await asyncio.to_thread(
-        _retrying,
+        retrying,
         run.engine,
         store.mark_send_started,
         ids=[send.claimed.id for send in sends],
@@ -316,19 +304,3 @@ def _not_posted(run: DispatchRun, launched: Launched) -> list[Outcome]:
         retry_at = now + timedelta(seconds=run.sender.throttle_seconds)
     reason = launched.halted or "not sent"
     return [deferred(send, now=now, reason=reason, retry_at=retry_at) for send in launched.unposted]
-
-
-def _retrying(engine: Engine, work: Callable[..., T], **kwargs: Any) -> T:
-    """Run an idempotent statement, again after a dropped connection or a deadlock.
-
-    Used for the send-started mark and the outcome write: failing the write leaves the
-    batch's sends in doubt (never re-sent, but not known either), so it tries hard.
-    """
-    for attempt in range(1, WRITE_TRIES + 1):
-        try:
-            return _in_transaction(engine, work, **kwargs)
-        except OperationalError:
-            if attempt == WRITE_TRIES:
-                raise
-            time.sleep(0.5 * 2**attempt)
-    raise AssertionError("unreachable")

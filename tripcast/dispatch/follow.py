@@ -34,6 +34,12 @@ from tripcast.whatsapp.client import WhatsAppClient
 CHANNEL = "tripcast_whatsapp_messages"
 log = logging.getLogger("tripcast.dispatch.follow")
 
+# Called with every batch of every follower in this process, after its ``on_batch``: a
+# metrics module registers here once (``BATCH_HOOKS.append(record)``) and sees the
+# batches of `tripcast dispatch --follow` and `tripcast serve` alike. A hook must be
+# quick and must not raise.
+BATCH_HOOKS: list[Callable[[BatchDone], None]] = []
+
 
 @dataclass(frozen=True)
 class FollowOptions:
@@ -128,13 +134,23 @@ async def _drain_once(
     except DBAPIError as error:
         log.error("dispatch follower: database error (%s); retrying", error.orig)
         return DispatchReport(), options.backoff_seconds
+    except Exception:
+        # An always-on process outlives one bad drain: its claims return to the queue
+        # when their lease runs out, its marked sends are reconciled as in doubt.
+        log.exception("dispatch follower: drain failed; retrying")
+        return DispatchReport(), options.backoff_seconds
 
 
 def _batch_hook(extra: Callable[[BatchDone], None] | None) -> Callable[[BatchDone], None]:
     def hook(done: BatchDone) -> None:
         log.info("dispatch %s", done.line())
-        if extra is not None:
-            extra(done)
+        for hook in [extra, *BATCH_HOOKS]:
+            if hook is None:
+                continue
+            try:
+                hook(done)
+            except Exception:  # a broken metrics hook must not stop sending
+                log.exception("dispatch follower: batch hook failed")
 
     return hook
 
