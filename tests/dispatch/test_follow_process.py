@@ -46,9 +46,7 @@ class Follower:
         return self.process.wait(timeout=30)
 
 
-@pytest.fixture
-def follower(engine: Engine, fake_api: FakeCloudApi, tmp_path: Path) -> Iterator[Follower]:
-    """The follower process, started the way the README says."""
+def environment(engine: Engine, fake_api: FakeCloudApi, tmp_path: Path) -> dict[str, str]:
     options = fake_api.client_options()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIPCAST_")}
     env |= {
@@ -60,16 +58,27 @@ def follower(engine: Engine, fake_api: FakeCloudApi, tmp_path: Path) -> Iterator
         "TRIPCAST_HOME": str(tmp_path / "home"),
         "TRIPCAST_SEND_RATE": "10",
     }
-    log_path = tmp_path / "follower.log"
+    return env
+
+
+def start(command: list[str], env: dict[str, str], log_path: Path) -> Follower:
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tripcast.cli", "dispatch", "--follow"],
+            [sys.executable, "-m", "tripcast.cli", *command],
             env=env,
             cwd=REPOSITORY,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    handle = Follower(process, log_path)
+    return Follower(process, log_path)
+
+
+@pytest.fixture
+def follower(engine: Engine, fake_api: FakeCloudApi, tmp_path: Path) -> Iterator[Follower]:
+    """The follower process, started the way the README says."""
+    env = environment(engine, fake_api, tmp_path)
+    handle = start(["dispatch", "--follow"], env, tmp_path / "follower.log")
+    process = handle.process
     try:
         wait_until(
             lambda: "listening" in handle.log() or process.poll() is not None,
@@ -141,3 +150,43 @@ def test_sigterm_mid_batch_finishes_in_flight_sends_and_releases_claims(
     waiting = [row for row in leftover if row["status"] == "pending"]
     assert waiting, "the follower should have stopped before sending everything"
     assert all(row["send_started_at"] is None for row in waiting)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_tripcast_serve_runs_the_follower_too(
+    engine: Engine, fake_api: FakeCloudApi, tmp_path: Path
+) -> None:
+    import prefect.settings
+
+    fake_api.reset(config(latency_seconds=0.1, enforce_service_window=False))
+    env = environment(engine, fake_api, tmp_path)
+    env["PREFECT_API_URL"] = str(prefect.settings.PREFECT_API_URL.value())
+    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+    served = start(["serve"], env, tmp_path / "serve.log")
+    try:
+        wait_until(
+            lambda: "listening" in served.log() or served.process.poll() is not None,
+            timeout=120,
+            what="tripcast serve did not start its follower",
+            log=served.log,
+        )
+        with engine.begin() as connection:
+            traveller = make_traveller(connection, last_inbound_at=utc_now())
+        with engine.begin() as connection:
+            message_id = queue_message(connection, traveller, content="Gate B12")
+        took = wait_until(
+            lambda: fake_api.accepted_count(str(message_id)) >= 1,
+            timeout=15,
+            what="serve's follower did not send the message",
+            log=served.log,
+        )
+        assert took < 3.0
+    finally:
+        served.process.send_signal(signal.SIGINT)
+        try:
+            served.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            served.process.kill()
+            served.process.wait()
+    assert fake_api.accepted_count(str(message_id)) == 1
+    assert "stopped" in served.log(), served.log()

@@ -20,7 +20,7 @@ from tripcast.settings import get_settings
 def _dispatch(args: argparse.Namespace) -> int:
     get_settings().require("whatsapp_phone_number_id", "whatsapp_access_token")
     engine = migrated_engine()
-    _log_to_stderr()
+    log_to_stderr()
     if not args.follow:
         return asyncio.run(_once(engine, batch_size=args.batch_size))
     from tripcast.dispatch.follow import FollowOptions
@@ -30,12 +30,14 @@ def _dispatch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _log_to_stderr() -> None:
+def log_to_stderr() -> None:
+    """The dispatcher's lines (one per batch) on stderr, whatever else configures logging."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logger = logging.getLogger("tripcast.dispatch")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 async def _once(engine: Engine, *, batch_size: int) -> int:

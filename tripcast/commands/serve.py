@@ -15,12 +15,15 @@ def _serve(args: argparse.Namespace) -> int:
     prepare_prefect_home()
     from prefect import serve
 
-    from tripcast.commands.dispatch import start_follower_thread
+    from tripcast.commands.dispatch import log_to_stderr, start_follower_thread
     from tripcast.deployments.catalog import runner_deployments
 
     # The always-on dispatcher runs beside the served deployments, so a committed
     # message is sent in about a second rather than at the next minute sweep.
-    stop_follower = start_follower_thread(engine) if _may_follow(args) else None
+    stop_follower = None
+    if _may_follow(args):
+        log_to_stderr()
+        stop_follower = start_follower_thread(engine)
     try:
         # Schedules only fire with a Prefect server (`prefect server start`, then
         # PREFECT_API_URL); without one, Prefect's ephemeral API serves runs on demand.
