@@ -60,6 +60,12 @@ FROM users
 RETURNING id, user_id
 """
 
+# The backlog's travellers said yes to marketing, or dispatch would cancel it at once.
+MARKETING_YES = """
+INSERT INTO public.notification_preferences (user_id, marketing)
+SELECT unnest(%(users)s::uuid[]), true
+"""
+
 BACKLOG = """
 INSERT INTO public.whatsapp_messages
   (user_id, whatsapp_account_id, direction, message_type, content, metadata)
@@ -159,10 +165,10 @@ def _probe(engine: Engine, plan: LatencySize, *, backlog: bool) -> list[float]:
     """Commit the probes (after the backlog, if any); their latencies in seconds."""
     if backlog:
         crowd = _travellers(engine, plan.backlog, prefix="1")
+        users = [u for _, u in crowd]
         with engine.begin() as connection:
-            connection.exec_driver_sql(
-                BACKLOG, {"accounts": [a for a, _ in crowd], "users": [u for _, u in crowd]}
-            )
+            connection.exec_driver_sql(MARKETING_YES, {"users": users})
+            connection.exec_driver_sql(BACKLOG, {"accounts": [a for a, _ in crowd], "users": users})
     committed: dict[Any, datetime] = {}
     for account, user in _travellers(engine, plan.probes, prefix="2"):
         with engine.begin() as connection:
