@@ -193,7 +193,7 @@ def expire_all_in_doubt(run: DispatchRun) -> int:
 async def _run_lanes(run: DispatchRun, batch_size: int) -> None:
     """Run the lanes together; if one fails, cancel the others (their sends in flight
     stay in doubt, never re-sent) and raise its error."""
-    lanes = [asyncio.create_task(_lane(run, batch_size)) for _ in range(run.settings.lanes)]
+    lanes = [asyncio.create_task(_lane(run, batch_size)) for _ in range(run.settings.lane_count)]
     try:
         await asyncio.gather(*lanes)
     except BaseException:
