@@ -190,3 +190,24 @@ def test_tripcast_serve_runs_the_follower_too(
             served.process.wait()
     assert fake_api.accepted_count(str(message_id)) == 1
     assert "stopped" in served.log(), served.log()
+
+
+def test_tripcast_dispatch_without_follow_drains_once_and_exits(
+    engine: Engine, fake_api: FakeCloudApi, tmp_path: Path
+) -> None:
+    fake_api.reset(config(latency_seconds=0.0, enforce_service_window=False))
+    with engine.begin() as connection:
+        traveller = make_traveller(connection, last_inbound_at=utc_now())
+        message_id = queue_message(connection, traveller)
+    done = subprocess.run(
+        [sys.executable, "-m", "tripcast.cli", "dispatch"],
+        env=environment(engine, fake_api, tmp_path),
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 claimed in 1 batches, 1 sends: 1 sent" in done.stdout
+    assert fake_api.accepted_count(str(message_id)) == 1
