@@ -16,6 +16,7 @@ from tests.dispatch.builders import make_traveller, queue_message
 from tests.dispatch.live import LIMIT, config, queue_for_new_travellers, rows
 from tripcast.dispatch import DispatchSettings, run_dispatch, utc_now
 from tripcast.dispatch.follow import FollowOptions, follow, wakes_dispatch
+from tripcast.dispatch.handoff import FOLLOWER_APP_NAME, follower_listening
 from tripcast.dispatch.report import BatchDone
 from tripcast.whatsapp.fake import FakeCloudApi
 
@@ -31,6 +32,7 @@ def follower(
     batches: list[BatchDone],
     *,
     settings: DispatchSettings = SETTINGS,
+    poll_seconds: float = 1.0,
 ) -> Iterator[None]:
     handles: dict[str, Any] = {}
     ready = threading.Event()
@@ -44,7 +46,7 @@ def follower(
                 client=client,
                 settings=settings,
                 stop=handles["stop"],
-                options=FollowOptions(poll_seconds=1.0),
+                options=FollowOptions(poll_seconds=poll_seconds),
                 on_batch=batches.append,
             )
 
@@ -128,3 +130,35 @@ def test_a_gate_change_behind_a_marketing_backlog_is_sent_within_seconds(
     # would take about 6 s, and a first-in-first-out claim would show it.
     assert took < 3.0, took
     assert left > 80, "the backlog should still have been draining"
+
+
+def test_a_follower_whose_listen_connection_dies_reconnects_and_sends(
+    engine: Engine, fake_api: FakeCloudApi
+) -> None:
+    fake_api.reset(config(latency_seconds=0.0, enforce_service_window=False))
+    slow_poll = DispatchSettings(send_rate=LIMIT)
+    with follower(engine, fake_api, [], settings=slow_poll, poll_seconds=5.0):
+        deadline = time.monotonic() + 30
+        while not follower_listening(engine):
+            assert time.monotonic() < deadline, "the follower never listened"
+            time.sleep(0.02)
+        with engine.begin() as connection:
+            killed = connection.exec_driver_sql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = %(name)s",
+                {"name": FOLLOWER_APP_NAME},
+            ).scalar_one()
+        assert killed == 1
+        deadline = time.monotonic() + 30
+        while not follower_listening(engine):
+            assert time.monotonic() < deadline, "the follower did not listen again"
+            time.sleep(0.02)
+        with engine.begin() as connection:
+            traveller = make_traveller(connection, last_inbound_at=utc_now())
+            message_id = queue_message(connection, traveller)
+        committed = time.monotonic()
+        while fake_api.accepted_count(str(message_id)) == 0:
+            assert time.monotonic() - committed < 15, "the message was never sent"
+            time.sleep(0.02)
+    # Woken by the notification on the new connection, not by the 5 s poll.
+    assert time.monotonic() - committed < 3.0
