@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
+from tests.support.net import free_port
 from tests.webhooks.builders import make_outbound, make_traveller, store_delivery
 from tests.webhooks.meta import body, payload, text_message
 from tripcast.whatsapp.webhook import sign
@@ -66,12 +66,6 @@ def wait_for_line(stream: IO[str], expected: str, *, timeout: float) -> None:
             return
         seen.append(line)
     raise AssertionError(f"no {expected!r} before the stream ended: {seen}")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.mark.integration

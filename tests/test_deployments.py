@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 import yaml
 from sqlalchemy.engine import Engine
 
+from tests.support.net import free_port
 from tripcast.deployments.catalog import DEPLOYMENTS, TIMEZONE
 
 PREFECT_YAML = Path(__file__).parents[1] / "prefect.yaml"
@@ -102,12 +102,6 @@ def test_serve_registers_every_deployment_with_its_schedule(engine: Engine, tmp_
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def assert_metrics_served(base: str) -> None:

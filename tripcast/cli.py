@@ -10,6 +10,7 @@ from tripcast.commands import (
     bench,
     db,
     demo,
+    dispatch,
     fake,
     rerun,
     serve,
@@ -28,7 +29,7 @@ EXIT_CONFIG = 2
 EXIT_DATABASE = 3
 
 Handler = Callable[[argparse.Namespace], int]
-COMMAND_MODULES = (demo, db, sweep, serve, webhook, rerun, verify, templates, fake, bench)
+COMMAND_MODULES = (demo, db, sweep, dispatch, serve, webhook, rerun, verify, templates, fake, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

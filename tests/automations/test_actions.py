@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -14,6 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy.engine import Engine
 
+from tests.support.net import free_port
 from tests.support.world import make_rule, make_trip, make_user
 from tripcast.automations.execution import ExecutionSettings, execute_due_jobs
 from tripcast.automations.planner import plan_rules
@@ -41,12 +41,6 @@ def smtp_sink() -> Iterator[tuple[str, Inbox]]:
         yield f"smtp://127.0.0.1:{port}", inbox
     finally:
         controller.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def rule_world(engine: Engine, *, action_type: str, action_config: dict[str, Any]) -> uuid.UUID:

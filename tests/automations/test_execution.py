@@ -122,6 +122,16 @@ def test_due_reminder_queues_one_template_message(engine: Engine) -> None:
     assert touched == now
 
 
+def test_a_trip_reminder_expires_when_the_day_it_announces_begins(engine: Engine) -> None:
+    world = traveller(
+        engine, start=date(2026, 5, 2), account=OPTED_IN, preferences={"timezone": "Europe/Lisbon"}
+    )
+    assert sweep(engine, at("2026-05-01T09:00:30+00:00")) == {"completed:send_whatsapp": 1}
+    (message,) = messages_of(engine, world["user"])
+    # Midnight in Lisbon (UTC+1 in May): "your trip starts tomorrow" is false from then.
+    assert message["expires_at"] == at("2026-05-02T00:00:00+01:00")
+
+
 @pytest.mark.parametrize(
     ("account", "preferences", "action_config", "reason"),
     [

@@ -38,6 +38,8 @@ def test_options() -> None:
     assert bench.output_path(parser().parse_args(["bench", "--no-write"])) is None
     with pytest.raises(ValueError, match="unknown benchmark"):
         bench.selected(["speed"])
+    positional = parser().parse_args(["bench", "latency", "--size", "small"])
+    assert positional.names == ["latency"] and positional.only is None
 
 
 def test_blocks_are_replaced_in_place_or_appended() -> None:

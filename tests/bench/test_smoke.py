@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tripcast.bench import dispatch, memory, planning, scale, webhook
+from tripcast.bench import dispatch, latency, memory, planning, scale, webhook
 from tripcast.bench.database import ScratchServer
 from tripcast.bench.results import BenchResult
 
@@ -70,3 +70,13 @@ def test_memory(scratch: ScratchServer) -> None:
     well_formed(result)
     assert result.details["sent"] == memory.SIZES["small"]
     assert result.details["backlog"]["peak_rss_kib"] > 0
+
+
+def test_latency(scratch: ScratchServer) -> None:
+    result = latency.run(scratch, size="small")
+    well_formed(result)
+    probes = latency.SIZES["small"].probes
+    cases = ("follower idle", "follower backlog", "sweep-only idle", "sweep-only backlog")
+    assert sorted(result.details) == sorted(cases)
+    assert all(len(result.details[case]) == probes for case in cases), result.notes
+    assert all(value > 0 for case in cases for value in result.details[case])

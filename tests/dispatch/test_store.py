@@ -102,8 +102,9 @@ def test_the_claim_reads_the_partial_dispatch_index(engine: Engine) -> None:
                 {"now": NOW, "limit": 10, "owner": "a", "lease_until": NOW + LEASE},
             )
         )
-    assert plan.count("Index Scan using idx_whatsapp_messages_dispatch_due") == 2
-    assert "Index Cond: (next_attempt_at IS NULL)" in plan
+    # One ordered range scan per priority class, no sort.
+    assert plan.count("Index Scan using idx_whatsapp_messages_dispatch_queue") == 4
+    assert "Sort" not in plan
     assert "Seq Scan on whatsapp_messages" not in plan
 
 

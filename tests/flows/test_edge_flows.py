@@ -114,3 +114,41 @@ def test_trigger_automation_processes_active_rules(configured: Engine) -> None:
     assert result["jobs"] == {"completed:send_whatsapp": 1}
     (row,) = messages(configured)
     assert row["status"] == "pending"  # queued for the next dispatch
+
+
+def test_send_whatsapp_message_hands_its_row_to_a_running_follower(
+    configured: Engine, fake_whatsapp: Any
+) -> None:
+    import time
+
+    from tripcast.commands.dispatch import start_follower_thread
+    from tripcast.dispatch.handoff import follower_listening
+    from tripcast.flows.edge import send_whatsapp_message
+
+    with configured.begin() as connection:
+        user = make_user(connection)
+        account = make_account(connection, user_id=user)
+        connection.exec_driver_sql(
+            "UPDATE whatsapp_accounts SET last_inbound_at = now() - interval '1 hour' "
+            "WHERE id = %(a)s",
+            {"a": account},
+        )
+    fake_whatsapp.set_config(enforce_service_window=False)
+    sent_by_follower: list[str] = []
+    stop = start_follower_thread(
+        configured,
+        on_batch=lambda done: sent_by_follower.extend(
+            str(o.message_id) for o in done.outcomes if o.kind == "sent"
+        ),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not follower_listening(configured):
+            assert time.monotonic() < deadline, "the follower never started listening"
+            time.sleep(0.02)
+        result = send_whatsapp_message(user_id=user, message="Boarding at gate B12")
+    finally:
+        stop()
+    assert (result["success"], result["status"]) == (True, "sent")
+    assert sent_by_follower == [result["message_id"]]
+    assert fake_whatsapp.accepted_count(result["message_id"]) == 1

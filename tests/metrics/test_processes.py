@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,18 +16,13 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from tests.metrics.support import parse, value
+from tests.support.net import free_port
 from tests.webhooks import meta
 from tripcast.whatsapp.webhook import sign
 
 pytestmark = pytest.mark.integration
 
 SECRET, TOKEN = "metrics-app-secret", "metrics-verify-token"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

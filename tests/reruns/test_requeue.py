@@ -204,3 +204,37 @@ def test_selection_is_validated(kwargs: dict[str, object], message: str) -> None
 def test_selection_deduplicates_repeated_values() -> None:
     selection = Selection(templates=["a", "b", "a"], error_codes=[1, 1])  # type: ignore[arg-type]
     assert (selection.templates, selection.error_codes) == (("a", "b"), (1,))
+
+
+def test_expired_messages_come_back_only_when_asked_with_a_new_expiry(engine: Engine) -> None:
+    with engine.begin() as connection:
+        who = traveller(connection)
+        expired = failed_message(
+            connection,
+            who,
+            failed_at=NOW - HOUR,
+            failed_reason="expired: not sent by 2026-05-01T08:00:00Z",
+            expires_at=NOW - HOUR,
+        )
+        past_its_time = failed_message(
+            connection, who, failed_at=NOW - HOUR, error_code=131000, expires_at=NOW - HOUR / 2
+        )
+        alive = failed_message(
+            connection, who, failed_at=NOW - HOUR, error_code=131000, expires_at=NOW + HOUR
+        )
+    report = requeue_failed(engine, WINDOW, now=NOW)
+    assert report.excluded == {"expired": 2}
+    assert message(engine, alive)["expires_at"] == NOW + HOUR
+    assert {message(engine, m)["status"] for m in (expired, past_its_time)} == {"failed"}
+
+    asked = Selection(since=NOW - 24 * HOUR, include_expired=True, expires_in=timedelta(minutes=30))
+    assert requeued_ids(engine, asked) == {expired, past_its_time}
+    for message_id in (expired, past_its_time):
+        assert message(engine, message_id)["expires_at"] == NOW + timedelta(minutes=30)
+
+
+def test_including_expired_messages_needs_a_new_expiry() -> None:
+    with pytest.raises(InvalidSelection, match="--expires-in"):
+        Selection(since=NOW, include_expired=True)
+    with pytest.raises(InvalidSelection, match="--include-expired"):
+        Selection(since=NOW, expires_in=timedelta(hours=1))

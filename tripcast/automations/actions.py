@@ -27,6 +27,7 @@ from tripcast.rules.actions import (
     render_parameters,
     template_message,
 )
+from tripcast.rules.expiry import reminder_expiry
 from tripcast.rules.placeholders import readable_rendering, render
 
 Values = dict[str, dict[str, object]]
@@ -34,9 +35,9 @@ Values = dict[str, dict[str, object]]
 QUEUE_MESSAGE = """
 INSERT INTO public.whatsapp_messages
   (user_id, whatsapp_account_id, trip_id, direction, message_type, content, metadata,
-   dedupe_key, scheduled_job_id, next_attempt_at)
+   dedupe_key, scheduled_job_id, next_attempt_at, expires_at)
 VALUES (%(user_id)s, %(account_id)s, %(trip_id)s, 'outbound', %(message_type)s, %(content)s,
-        %(metadata)s, %(dedupe_key)s, %(job_id)s, %(now)s)
+        %(metadata)s, %(dedupe_key)s, %(job_id)s, %(now)s, %(expires_at)s)
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING id
 """
@@ -89,6 +90,14 @@ def queue_whatsapp(
         "dedupe_key": message_dedupe_key(job),
         "job_id": job.job_id,
         "now": now,
+        # A trip reminder is void once the day it announces has begun; None lets the
+        # outbox trigger apply the category's default (marketing: 24 h).
+        "expires_at": reminder_expiry(
+            (job.rule or {}).get("trigger_type"),
+            job.day,
+            timezone=(job.preferences or {}).get("timezone"),
+            now=now,
+        ),
     }
     message_id = connection.exec_driver_sql(QUEUE_MESSAGE, params).scalar()
     if message_id is None:  # queued by an earlier attempt whose completion was lost

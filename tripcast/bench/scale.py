@@ -26,7 +26,7 @@ from tripcast.bench.database import ScratchServer
 from tripcast.bench.results import BenchResult, Figure
 from tripcast.dispatch import sql, store
 
-INDEX = "idx_whatsapp_messages_dispatch_due"
+INDEX = "idx_whatsapp_messages_dispatch_queue"
 PENDING = 2_000
 LATER = 200
 BATCH = 1_000

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-NAMES = ("dispatch", "planning", "webhook", "scale", "memory")
+NAMES = ("dispatch", "planning", "webhook", "scale", "memory", "latency")
 DEFAULT_OUTPUT = "BENCHMARKS.md"
 EXIT_REFUSED = 3
 
@@ -37,7 +37,7 @@ def _bench(args: argparse.Namespace) -> int:
     from tripcast.bench.database import BenchRefused
     from tripcast.settings import get_settings
 
-    names = selected(args.only)
+    names = selected([*(args.only or []), *args.names])
     settings = get_settings()
     try:
         run = run_benchmarks(
@@ -86,6 +86,7 @@ def register(commands: Any) -> None:
             "machine measured in the same run."
         ),
     )
+    bench.add_argument("names", nargs="*", metavar="NAME", help="run only these (same as --only)")
     bench.add_argument(
         "--only",
         action="append",

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import re
 import sys
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tripcast.commands.runtime import migrated_engine, parse_now, prepare_prefect_home
@@ -30,6 +31,8 @@ def _rerun(args: argparse.Namespace) -> int:
         "user_ids": args.user,
         "rule_ids": args.rule,
         "include_permanent": args.include_permanent,
+        "include_expired": args.include_expired,
+        "expires_in": args.expires_in,
     }
     Selection(**filters)  # bad filters fail here, in one line, before Prefect starts
     now = parse_now(args.now)
@@ -85,6 +88,17 @@ def _instant(text: str) -> datetime:
     return moment
 
 
+DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def _duration(text: str) -> timedelta:
+    match = DURATION.match(text)
+    if match is None or int(match[1]) == 0:
+        raise argparse.ArgumentTypeError(f"a positive duration like 30m, 2h or 1d, got {text!r}")
+    return timedelta(**{UNITS[match[2]]: int(match[1])})
+
+
 def _uuid(text: str) -> uuid.UUID:
     try:
         return uuid.UUID(text)
@@ -114,6 +128,16 @@ def register(commands: Any) -> None:
         "--include-permanent",
         action="store_true",
         help="also re-queue permanent failures (131026, 131050, opted-out, ...)",
+    )
+    rerun.add_argument(
+        "--include-expired",
+        action="store_true",
+        help="also re-queue messages that expired unsent (needs --expires-in)",
+    )
+    rerun.add_argument(
+        "--expires-in",
+        type=_duration,
+        help="the new expiry of re-queued expired messages, from now: 30m, 2h, 1d",
     )
     rerun.add_argument("--dry-run", action="store_true", help="count by reason, change nothing")
     rerun.add_argument("--note", help="why, recorded on every re-queued message")

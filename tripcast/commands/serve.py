@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from tripcast.commands.runtime import migrated_engine, prepare_prefect_home
+from tripcast.settings import ConfigError, get_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -18,15 +20,45 @@ def _serve(args: argparse.Namespace) -> int:
     prepare_prefect_home()
     from prefect import serve
 
+    from tripcast.commands.dispatch import log_to_stderr, start_follower_thread
     from tripcast.deployments.catalog import runner_deployments
 
-    # Schedules only fire with a Prefect server (`prefect server start`, then
-    # PREFECT_API_URL); without one, Prefect's ephemeral API serves runs on demand.
-    serve(*runner_deployments(), limit=args.limit)
+    # The always-on dispatcher runs beside the served deployments, so a committed
+    # message is sent in about a second rather than at the next minute sweep.
+    stop_follower = None
+    if _may_follow(args):
+        log_to_stderr()
+        stop_follower = start_follower_thread(engine)
+    try:
+        # Schedules only fire with a Prefect server (`prefect server start`, then
+        # PREFECT_API_URL); without one, Prefect's ephemeral API serves runs on demand.
+        serve(*runner_deployments(), limit=args.limit)
+    finally:
+        if stop_follower is not None:
+            stop_follower()
     return 0
+
+
+def _may_follow(args: argparse.Namespace) -> bool:
+    """Whether to run the follower here: asked for, and WhatsApp is configured (without
+    it the deployments still serve; their dispatch fails with the same line)."""
+    if not args.follow:
+        return False
+    try:
+        get_settings().require("whatsapp_phone_number_id", "whatsapp_access_token")
+    except ConfigError as error:
+        print(f"tripcast: not running the dispatcher: {error}", file=sys.stderr)
+        return False
+    return True
 
 
 def register(commands: Any) -> None:
     serve = commands.add_parser("serve", help="serve every deployment from this machine")
     serve.add_argument("--limit", type=int, default=4, help="flow runs at once on this machine")
+    serve.add_argument(
+        "--no-follow",
+        dest="follow",
+        action="store_false",
+        help="do not run the always-on dispatcher here (run `tripcast dispatch --follow`)",
+    )
     serve.set_defaults(handler=_serve)

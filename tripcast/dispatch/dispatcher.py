@@ -14,17 +14,17 @@ import asyncio
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 
 from tripcast.dispatch import store
+from tripcast.dispatch.calls import db_call, retrying
 from tripcast.dispatch.errors import DispatchStopped
+from tripcast.dispatch.marker import Marker
 from tripcast.dispatch.outcomes import (
     AttemptLog,
     Outcome,
@@ -37,17 +37,15 @@ from tripcast.dispatch.outcomes import (
 from tripcast.dispatch.outcomes import describe as describe_error
 from tripcast.dispatch.pacing import Pacer
 from tripcast.dispatch.plan import Refuse, Send, plan_message
-from tripcast.dispatch.report import DispatchReport
-from tripcast.dispatch.sender import Launched, Posted, Sender, sleep_until
+from tripcast.dispatch.report import BatchDone, DispatchReport
+from tripcast.dispatch.sender import Launched, NotStarted, Posted, Sender
 from tripcast.dispatch.settings import DispatchSettings
 from tripcast.dispatch.spacing import PAIR_SPACING_REASON, RecipientSpacing
 from tripcast.templates.gate import learn_from_refusals, screen_templates, template_refusals
 from tripcast.whatsapp.client import WhatsAppClient
 from tripcast.whatsapp.messages import SendResult
 
-T = TypeVar("T")
 EXPIRE_CHUNK = 1000
-WRITE_TRIES = 3
 
 
 def utc_now() -> datetime:
@@ -55,7 +53,7 @@ def utc_now() -> datetime:
 
 
 @dataclass
-class _Run:
+class DispatchRun:
     """What the lanes of one ``dispatch_pending`` call share."""
 
     engine: Engine
@@ -68,23 +66,16 @@ class _Run:
     spacing: RecipientSpacing
     report: DispatchReport = field(default_factory=DispatchReport)
     batches_left: int | None = None
+    # Called after each batch is recorded (a follower's log line, metrics).
+    on_batch: Callable[[BatchDone], None] | None = None
 
     def take_batch(self) -> bool:
-        if self.sender.stopped_by is not None:
+        if self.sender.stopped_by is not None or self.sender.closing:
             return False
         if self.batches_left is None:
             return True
         self.batches_left -= 1
         return self.batches_left >= 0
-
-
-def _in_transaction(engine: Engine, work: Callable[..., T], **kwargs: Any) -> T:
-    with engine.begin() as connection:
-        return work(connection, **kwargs)
-
-
-async def _db(engine: Engine, work: Callable[..., T], **kwargs: Any) -> T:
-    return await asyncio.to_thread(partial(_in_transaction, engine, work, **kwargs))
 
 
 async def dispatch_pending(
@@ -104,9 +95,32 @@ async def dispatch_pending(
     as outcome unknown). ``owner`` names this run's leases (e.g. a flow run id). Raises
     ``DispatchStopped`` after recording everything when WhatsApp refuses the account.
     """
-    settings = settings or DispatchSettings()
-    sender = Sender(client, max_in_flight=settings.max_in_flight, now_fn=now_fn)
-    run = _Run(
+    run = new_run(
+        engine,
+        client=client,
+        settings=settings or DispatchSettings(),
+        now_fn=now_fn,
+        owner=owner,
+        rng=rng,
+    )
+    run.batches_left = max_batches
+    return await drain(run, batch_size=batch_size)
+
+
+def new_run(
+    engine: Engine,
+    *,
+    client: WhatsAppClient,
+    settings: DispatchSettings,
+    now_fn: Callable[[], datetime] = utc_now,
+    owner: str | None = None,
+    rng: random.Random | None = None,
+) -> DispatchRun:
+    """A dispatcher's shared state: one client, one in-flight limit, one lease owner."""
+    sender = Sender(
+        client, max_in_flight=settings.max_in_flight, now_fn=now_fn, mark_lead=settings.mark_lead
+    )
+    run = DispatchRun(
         engine=engine,
         sender=sender,
         pacer=Pacer(engine, sender, settings),
@@ -117,14 +131,22 @@ async def dispatch_pending(
         spacing=RecipientSpacing(
             spacing=settings.pair_spacing, batch_span=timedelta(seconds=settings.batch_seconds)
         ),
-        batches_left=max_batches,
     )
+    sender.marker = Marker(partial(_mark_sends, run))
+    sender.mark_lead = settings.mark_lead
+    return run
+
+
+async def drain(run: DispatchRun, *, batch_size: int) -> DispatchReport:
+    """Clean up after dead dispatchers, then send what is due until the queue is empty
+    (or ``run.batches_left`` runs out); the run's report, reset for the next call."""
+    run.report = DispatchReport()
     run.report.expired_in_doubt = await asyncio.to_thread(expire_all_in_doubt, run)
     await _run_lanes(run, batch_size)
-    if sender.stopped_by is not None:
-        run.report.stopped_by = describe_error(sender.stopped_by)
+    if run.sender.stopped_by is not None:
+        run.report.stopped_by = describe_error(run.sender.stopped_by)
         left = run.report.count("stopped") + run.report.count("deferred")
-        raise DispatchStopped(sender.stopped_by, report=run.report, left_pending=left)
+        raise DispatchStopped(run.sender.stopped_by, report=run.report, left_pending=left)
     return run.report
 
 
@@ -155,7 +177,7 @@ def run_dispatch(
     return asyncio.run(main())
 
 
-def expire_all_in_doubt(run: _Run) -> int:
+def expire_all_in_doubt(run: DispatchRun) -> int:
     """Clean up after dead dispatchers; returns how many sends ended as outcome unknown."""
     total = 0
     while True:
@@ -170,10 +192,10 @@ def expire_all_in_doubt(run: _Run) -> int:
             return total
 
 
-async def _run_lanes(run: _Run, batch_size: int) -> None:
+async def _run_lanes(run: DispatchRun, batch_size: int) -> None:
     """Run the lanes together; if one fails, cancel the others (their sends in flight
     stay in doubt, never re-sent) and raise its error."""
-    lanes = [asyncio.create_task(_lane(run, batch_size)) for _ in range(run.settings.lanes)]
+    lanes = [asyncio.create_task(_lane(run, batch_size)) for _ in range(run.settings.lane_count)]
     try:
         await asyncio.gather(*lanes)
     except BaseException:
@@ -183,7 +205,7 @@ async def _run_lanes(run: _Run, batch_size: int) -> None:
         raise
 
 
-async def _lane(run: _Run, batch_size: int) -> None:
+async def _lane(run: DispatchRun, batch_size: int) -> None:
     limit = run.settings.claim_limit(batch_size)
     while run.take_batch():
         claimed = await dispatch_one_batch(run, batch_size=batch_size)
@@ -192,22 +214,24 @@ async def _lane(run: _Run, batch_size: int) -> None:
             return  # the queue is drained for now
 
 
-async def dispatch_one_batch(run: _Run, *, batch_size: int) -> int:
+async def dispatch_one_batch(run: DispatchRun, *, batch_size: int) -> int:
     """Claim, plan, send and record one batch; returns how many messages it claimed."""
     now = run.now_fn()
-    claimed = await _db(
+    began = time.monotonic()
+    expired, claimed = await db_call(
         run.engine,
-        store.claim_batch,
+        store.expire_and_claim,
         now=now,
         owner=run.owner,
         lease=run.settings.lease,
         limit=run.settings.claim_limit(batch_size),
     )
+    run.report.expired += len(expired)
     if not claimed:
         return 0
     plans = [plan_message(message, now=now) for message in claimed]
     # The template catalog's word before any call to Meta: paused ones wait.
-    plans, outcomes = await _db(run.engine, screen_templates, plans=plans, now=now)
+    plans, outcomes = await db_call(run.engine, screen_templates, plans=plans, now=now)
     outcomes += [refused(plan, now=now) for plan in plans if isinstance(plan, Refuse)]
     sends, held = run.spacing.split([p for p in plans if isinstance(p, Send)], now=now)
     outcomes += [
@@ -220,36 +244,62 @@ async def dispatch_one_batch(run: _Run, *, batch_size: int) -> int:
         send_outcomes, logs, late = await _send(run, sends)
         outcomes.extend(send_outcomes)
         if template_refusals(sends, logs):  # Meta's 132015 / 132016 update the catalog
-            await _db(run.engine, learn_from_refusals, sends=sends, logs=logs, now=now)
+            await db_call(run.engine, learn_from_refusals, sends=sends, logs=logs, now=now)
     await _record(run, outcomes, logs)
     run.report.add_batch(outcomes, claimed=len(claimed), attempts=len(logs))
+    if run.on_batch is not None:
+        run.on_batch(
+            BatchDone(claimed, outcomes, expired=len(expired), seconds=time.monotonic() - began)
+        )
     if late:
         # Slow answers (each within the client's deadline) are recorded apart, so the
         # rest of the batch was not left unrecorded, and in doubt, while they came.
-        settled = [_settle(run, item) for item in await asyncio.gather(*late)]
-        await _record(run, [outcome for outcome, _ in settled], [log for _, log in settled])
-        run.report.add_late([outcome for outcome, _ in settled], attempts=len(settled))
+        late_outcomes, late_logs = _settle_all(run, await asyncio.gather(*late))
+        await _record(run, late_outcomes, late_logs)
+        run.report.add_late(late_outcomes, attempts=len(late_logs))
     return len(claimed)
 
 
-async def _record(run: _Run, outcomes: list[Outcome], logs: list[AttemptLog]) -> None:
+async def _record(run: DispatchRun, outcomes: list[Outcome], logs: list[AttemptLog]) -> None:
     await asyncio.to_thread(
-        _retrying, run.engine, store.write_outcomes, outcomes=outcomes, logs=logs, owner=run.owner
+        retrying, run.engine, store.write_outcomes, outcomes=outcomes, logs=logs, owner=run.owner
     )
 
 
 Sent = tuple[list[Outcome], list[AttemptLog], list[asyncio.Task[Posted]]]
 
 
-async def _send(run: _Run, sends: list[Send]) -> Sent:
+async def _send(run: DispatchRun, sends: list[Send]) -> Sent:
+    """Reserve slots and send; each row is marked in flight by its own task just before
+    its POST (``marker``), so a crash never leaves an unsent row in doubt."""
     generation = run.sender.throttle_generation
     slots = await run.pacer.reserve(len(sends))
-    if slots is not None:
-        # Mark just before the first slot: a crash while waiting for the schedule leaves
-        # nothing in doubt, and the mark's commit never makes the first send late.
-        await sleep_until(slots.start - run.settings.slot_lead)
-    started = await asyncio.to_thread(
-        _retrying,
+    posted, launched = await run.pacer.send(sends, slots, generation=generation)
+    outcomes, logs = _settle_all(run, posted)
+    outcomes.extend(_not_posted(run, launched))
+    return outcomes, logs, launched.stragglers
+
+
+def _settle_all(
+    run: DispatchRun, posted: Sequence[Posted]
+) -> tuple[list[Outcome], list[AttemptLog]]:
+    """Outcomes of answered POSTs, and of sends whose in-flight mark was refused."""
+    outcomes: list[Outcome] = []
+    logs: list[AttemptLog] = []
+    for item in posted:
+        if isinstance(item.result, NotStarted):
+            outcomes.append(unsent(item.send, kind="deferred", reason=item.result.reason))
+            continue
+        outcome, log = _settle(run, item)
+        outcomes.append(outcome)
+        logs.append(log)
+    return outcomes, logs
+
+
+async def _mark_sends(run: DispatchRun, sends: Sequence[Send]) -> set[uuid.UUID]:
+    """The in-flight mark of a group of sends about to POST (see ``marker``)."""
+    return await asyncio.to_thread(
+        retrying,
         run.engine,
         store.mark_send_started,
         ids=[send.claimed.id for send in sends],
@@ -257,25 +307,12 @@ async def _send(run: _Run, sends: list[Send]) -> Sent:
         owner=run.owner,
         code_expires_at={s.claimed.id: s.expires_at for s in sends if s.expires_at is not None},
     )
-    ready = [send for send in sends if send.claimed.id in started]
-    outcomes = [
-        unsent(send, kind="deferred", reason="changed before sending")
-        for send in sends
-        if send.claimed.id not in started
-    ]
-    posted, launched = await run.pacer.send(ready, slots, generation=generation)
-    logs: list[AttemptLog] = []
-    for item in posted:
-        outcome, log = _settle(run, item)
-        outcomes.append(outcome)
-        logs.append(log)
-    outcomes.extend(_not_posted(run, launched))
-    return outcomes, logs, launched.stragglers
 
 
-def _settle(run: _Run, item: Posted) -> tuple[Outcome, AttemptLog]:
+def _settle(run: DispatchRun, item: Posted) -> tuple[Outcome, AttemptLog]:
     if isinstance(item.result, SendResult):
         return accepted(item.send, item.result, now=item.at)
+    assert isinstance(item.result, BaseException)
     return errored(
         item.send,
         item.result,
@@ -285,7 +322,7 @@ def _settle(run: _Run, item: Posted) -> tuple[Outcome, AttemptLog]:
     )
 
 
-def _not_posted(run: _Run, launched: Launched) -> list[Outcome]:
+def _not_posted(run: DispatchRun, launched: Launched) -> list[Outcome]:
     """Sends never made: back to the queue with no attempt used (or stopped)."""
     if launched.halted == "stopped":
         return [unsent(send, kind="stopped", reason="batch stopped") for send in launched.unposted]
@@ -295,19 +332,3 @@ def _not_posted(run: _Run, launched: Launched) -> list[Outcome]:
         retry_at = now + timedelta(seconds=run.sender.throttle_seconds)
     reason = launched.halted or "not sent"
     return [deferred(send, now=now, reason=reason, retry_at=retry_at) for send in launched.unposted]
-
-
-def _retrying(engine: Engine, work: Callable[..., T], **kwargs: Any) -> T:
-    """Run an idempotent statement, again after a dropped connection or a deadlock.
-
-    Used for the send-started mark and the outcome write: failing the write leaves the
-    batch's sends in doubt (never re-sent, but not known either), so it tries hard.
-    """
-    for attempt in range(1, WRITE_TRIES + 1):
-        try:
-            return _in_transaction(engine, work, **kwargs)
-        except OperationalError:
-            if attempt == WRITE_TRIES:
-                raise
-            time.sleep(0.5 * 2**attempt)
-    raise AssertionError("unreachable")

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from tripcast.dispatch import store
 from tripcast.dispatch.plan import Send
-from tripcast.dispatch.sender import THROTTLING, Launched, Posted, Sender, Slots, sleep_until
+from tripcast.dispatch.sender import THROTTLING, Launched, Posted, Sender, Slots
 from tripcast.dispatch.settings import DispatchSettings
 
 RESERVATIONS_PER_BATCH = 3
@@ -34,7 +34,7 @@ class Pacer:
 
     async def reserve(self, count: int) -> Slots | None:
         """Slots for ``count`` sends (None when unpaced); the first is ``slot_lead`` away
-        at least, time enough to mark the batch before it."""
+        at least, time enough to mark its row in flight before it."""
         interval = self.settings.send_interval
         if interval == 0:
             return None
@@ -73,8 +73,6 @@ class Pacer:
                 break
             sends = launched.unposted
             slots = await self.reserve(len(sends))
-            if slots is not None:
-                await sleep_until(slots.start)
         hints = [item.result.wait_hint_seconds for item in posted
                  if isinstance(item.result, THROTTLING)]  # fmt: skip
         if hints:

@@ -59,6 +59,9 @@ class Claimed:
     # queued after the opt-out is the traveller asking again (see the module docstring).
     created_at: datetime | None = None
     opted_out_at: datetime | None = None
+    # The dispatch class (0 authentication ... 3 marketing) and the row's own expiry.
+    priority: int = 1
+    expires_at: datetime | None = None
 
     @property
     def attempt(self) -> int:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from tripcast.dispatch.outcomes import Outcome
+from tripcast.dispatch.plan import Claimed
 
 KINDS = ("sent", "retry", "failed", "cancelled", "refused", "in_doubt", "stopped", "deferred")
 
@@ -18,6 +19,7 @@ class DispatchReport:
     claimed: int = 0
     attempts: int = 0  # POSTs made (one delivery log each)
     expired_in_doubt: int = 0  # in-doubt sends failed as "outcome unknown" this run
+    expired: int = 0  # unsent messages failed as expired (past expires_at) this run
     by_outcome: Counter[tuple[str, str]] = field(default_factory=Counter)
     stopped_by: str | None = None  # the account-wide error that stopped the run
     drained: bool = False  # a claim found fewer due messages than it asked for
@@ -38,6 +40,7 @@ class DispatchReport:
         self.claimed += other.claimed
         self.attempts += other.attempts
         self.expired_in_doubt += other.expired_in_doubt
+        self.expired += other.expired
         self.by_outcome.update(other.by_outcome)
         self.stopped_by = self.stopped_by or other.stopped_by
         self.drained = other.drained
@@ -79,6 +82,11 @@ class DispatchReport:
                     "messages": self.expired_in_doubt,
                 }
             )
+        if self.expired:
+            rows.append(
+                {"outcome": "failed", "reason": "expired", "meta_code": None,
+                 "messages": self.expired}
+            )  # fmt: skip
         return rows
 
     def summary(self) -> str:
@@ -86,6 +94,8 @@ class DispatchReport:
         parts = [f"{n} {kind}" for kind, n in self.counts().items() if n]
         if self.expired_in_doubt:
             parts.append(f"{self.expired_in_doubt} failed as outcome unknown")
+        if self.expired:
+            parts.append(f"{self.expired} failed as expired")
         done = ", ".join(parts) or "nothing due"
         line = (
             f"dispatch: {self.claimed} claimed in {self.batches} batches, "
@@ -94,3 +104,27 @@ class DispatchReport:
         if self.stopped_by:
             line += f"; stopped: {self.stopped_by}"
         return line
+
+
+@dataclass(frozen=True)
+class BatchDone:
+    """One batch as recorded, for a follower's log line and for metrics hooks.
+
+    ``claimed`` carries each message's ``created_at`` and ``priority``; an outcome of
+    kind ``sent`` carries ``sent_at`` (Cloud API acceptance), so commit-to-acceptance
+    latency per class is ``sent_at - created_at``.
+    """
+
+    claimed: Sequence[Claimed]
+    outcomes: Sequence[Outcome]
+    expired: int
+    seconds: float
+
+    def line(self) -> str:
+        kinds = Counter(
+            outcome.kind if outcome.kind == "sent" else f"{outcome.kind} ({outcome.reason})"
+            for outcome in self.outcomes
+        )
+        done = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "none"
+        extra = f", {self.expired} expired" if self.expired else ""
+        return f"batch: {len(self.claimed)} claimed in {self.seconds:.2f} s: {done}{extra}"

@@ -1,10 +1,11 @@
 """Concurrent POSTs, each at or after its slot of the shared schedule.
 
-One launcher per batch walks the sends in slot order: it waits for the slot, then for
-room under the in-flight limit, then starts the POST. Launches are therefore never
-earlier than their slot nor out of order, so one batch can never burst; the in-flight
-limit only ever delays a launch. Every lane of a dispatcher shares one ``Sender``:
-one connection pool, one in-flight limit, one stop signal.
+One launcher per batch walks the sends in slot order: it waits until ``mark_lead``
+before the slot, then for room under the in-flight limit, then starts the send's task,
+which marks the row in flight (``marker``), waits for the slot and POSTs. Launches are
+therefore never earlier than their slot nor out of order, so one batch can never burst;
+the in-flight limit only ever delays a launch. Every lane of a dispatcher shares one
+``Sender``: one connection pool, one in-flight limit, one stop signal.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tripcast.dispatch.marker import Marker
 from tripcast.dispatch.plan import Send
 from tripcast.whatsapp.client import WhatsAppClient
 from tripcast.whatsapp.errors import (
@@ -47,9 +49,16 @@ class Slots:
 
 
 @dataclass(frozen=True)
+class NotStarted:
+    """A send whose POST never started: refused by its in-flight mark, or too late."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class Posted:
     send: Send
-    result: SendResult | BaseException
+    result: SendResult | BaseException | NotStarted
     at: datetime
 
 
@@ -59,7 +68,8 @@ class Launched:
 
     posted: list[Posted]
     unposted: list[Send]
-    halted: str | None  # None, "stopped" (cannot send), "throttled" (130429...), "late"
+    # None, "stopped" (cannot send), "throttled" (130429...), "late", "shutdown"
+    halted: str | None
     # POSTs still unanswered ``record_after`` seconds after the last launch: each ends
     # within the client's request deadline, and is recorded apart from the batch.
     stragglers: list[asyncio.Task[Posted]] = field(default_factory=list)
@@ -78,9 +88,14 @@ class Sender:
         *,
         max_in_flight: int,
         now_fn: Callable[[], datetime],
+        marker: Marker | None = None,
+        mark_lead: float = 0.0,
     ) -> None:
         self.client = client
         self.now_fn = now_fn
+        self.marker = marker  # None: nothing to mark (the client alone, in tests)
+        self.mark_lead = mark_lead if marker is not None else 0.0
+        self.closing = False  # set on shutdown: no new launches, in-flight POSTs finish
         self._room = asyncio.Semaphore(max_in_flight)
         # The account-wide error (190 ...) that stops every lane; None while sending.
         self.stopped_by: WhatsAppError | None = None
@@ -117,7 +132,8 @@ class Sender:
             )
             if halted is not None:
                 break
-            tasks.append(asyncio.create_task(self._post(send)))
+            at = None if slots is None else slots.at(slot)
+            tasks.append(asyncio.create_task(self._mark_and_post(send, at, max_lateness)))
             slot += 1
         unposted = list(sends[len(tasks) :])
         if not tasks:
@@ -145,14 +161,14 @@ class Sender:
             return self._released_if(self._halted(generation)), slot
         holding = False
         while slot < count:
-            await sleep_until(slots.at(slot))
+            await sleep_until(slots.at(slot) - self.mark_lead)
             if not holding:
                 await self._room.acquire()
                 holding = True
             if (halted := self._halted(generation)) is not None:
                 return self._released_if(halted), slot
             now = asyncio.get_running_loop().time()
-            if now - slots.at(slot) <= max_lateness:
+            if now - (slots.at(slot) - self.mark_lead) <= max_lateness:
                 return None, slot
             slot = max(slot + 1, slots.first_at_or_after(now - max_lateness))
         if holding:
@@ -167,7 +183,27 @@ class Sender:
     def _halted(self, generation: int) -> str | None:
         if self.stopped_by is not None:
             return "stopped"
+        if self.closing:
+            return "shutdown"
         return "throttled" if self.throttle_generation != generation else None
+
+    async def _mark_and_post(self, send: Send, at: float | None, max_lateness: float) -> Posted:
+        """Holding room in flight: mark the row, wait for the slot ``at``, POST."""
+        try:
+            allowed = self.marker is None or await self.marker.mark(send)
+        except BaseException:
+            self._room.release()
+            raise
+        if not allowed:
+            self._room.release()
+            return Posted(send, NotStarted("changed before sending"), self.now_fn())
+        if at is not None:
+            await sleep_until(at)
+            if asyncio.get_running_loop().time() - at > max_lateness:
+                # The mark took too long: sending now could crowd the next slots.
+                self._room.release()
+                return Posted(send, NotStarted("late"), self.now_fn())
+        return await self._post(send)
 
     async def _post(self, send: Send) -> Posted:
         try:

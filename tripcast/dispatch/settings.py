@@ -30,13 +30,19 @@ class DispatchSettings:
     rate_margin: float = 0.04
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     max_in_flight: int = 256
-    # A batch never holds more than this many seconds of the shared schedule, so that
-    # slow rates give small batches and a crash leaves few sends in doubt.
-    batch_seconds: float = 2.0
-    # Slots are reserved this far ahead at least, so the send-started mark commits
-    # before the first slot instead of making it late.
-    slot_lead: float = 0.15
-    lease: timedelta = timedelta(minutes=5)
+    # A batch never holds more than this many seconds of the shared schedule: a message
+    # of a higher class waits at most for the lanes' reservations ahead of it (about
+    # lanes x batch_seconds), so this bounds the time to send behind a backlog.
+    batch_seconds: float = 0.5
+    # Slots are reserved this far ahead at least, and each send's in-flight mark starts
+    # ``mark_lead`` before its slot, so the mark commits before the slot instead of
+    # making the send late.
+    slot_lead: float = 0.06
+    mark_lead: float = 0.04
+    # A claim's lease: a dead dispatcher's unsent rows go back to the queue after it.
+    # Short, to keep the time-to-send goal; safe, because a row is marked in flight only
+    # under its claimant's lease, just before its POST.
+    lease: timedelta = timedelta(seconds=60)
     # How long an in-doubt send waits for its status webhook before it is failed as
     # "outcome unknown"; longer than any lease, so a live (slow) worker is never overtaken.
     in_doubt_grace: timedelta = timedelta(minutes=15)
@@ -45,6 +51,9 @@ class DispatchSettings:
     # answer slower than that (bounded by the client's request deadline) is recorded on
     # its own when it comes, so one trickling answer leaves only itself in doubt.
     record_after: float = 2.0
+    # Under a rate, two lanes keep the schedule full; each further lane only holds
+    # another batch of the schedule ahead of a message of a higher class.
+    paced_lanes: int = 2
     # Meta's pair rate: about one message per 6 s to one recipient (131056 otherwise).
     pair_spacing: timedelta = timedelta(seconds=6)
 
@@ -53,12 +62,16 @@ class DispatchSettings:
             raise ValueError("send_rate must be positive (or None for no pacing)")
         if not 0 <= self.rate_margin < 1:
             raise ValueError("rate_margin must be in [0, 1)")
-        if self.max_attempts < 1 or self.max_in_flight < 1 or self.lanes < 1:
-            raise ValueError("max_attempts, max_in_flight and lanes must be at least 1")
+        if min(self.max_attempts, self.max_in_flight, self.lanes, self.paced_lanes) < 1:
+            raise ValueError(
+                "max_attempts, max_in_flight, lanes and paced_lanes must be at least 1"
+            )
         if self.record_after < 0:
             raise ValueError("record_after must not be negative")
         if self.in_doubt_grace < self.lease:
             raise ValueError("in_doubt_grace must be at least the lease")
+        if not 0 <= self.mark_lead <= self.slot_lead:
+            raise ValueError("mark_lead must be between 0 and slot_lead")
 
     @classmethod
     def from_settings(cls, settings: RateSettings, **overrides: object) -> DispatchSettings:
@@ -95,6 +108,11 @@ class DispatchSettings:
         allowed here; the other half is left for the network and the far side's clock.
         """
         return self.rate_margin / (1 - self.rate_margin) / 2
+
+    @property
+    def lane_count(self) -> int:
+        """Lanes a dispatcher runs: all of them unpaced, at most ``paced_lanes`` paced."""
+        return self.lanes if self.send_rate is None else min(self.lanes, self.paced_lanes)
 
     def claim_limit(self, batch_size: int) -> int:
         """How many messages one batch claims: ``batch_size``, less when the rate is slow."""

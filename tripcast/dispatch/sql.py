@@ -8,29 +8,34 @@ claimed again, only reconciled from its status webhook or failed after a grace p
 
 from __future__ import annotations
 
-# Due outbound messages, in two lazily evaluated parts that both walk the partial index
-# idx_whatsapp_messages_dispatch_due: rows inserted with only the seed's columns
-# (next_attempt_at NULL = due since inserted), then rows due by time, oldest first.
-# The second part only runs when the first leaves room in the batch. A btree cannot
-# give "NULLS FIRST" order in one ascending scan, hence the two parts.
-CLAIM_DUE_MESSAGES = """
-WITH unscheduled AS (
+# The order of the claim: authentication, utility, service, marketing (the generated
+# ``priority`` 0-3), oldest first within a class. A row without next_attempt_at is due
+# since it was inserted and sorts first (as -infinity), then by created_at.
+QUEUE_ORDER = "coalesce(next_attempt_at, '-infinity'::timestamptz), created_at"
+PRIORITIES = (0, 1, 2, 3)
+
+
+def _due_in_class(priority: int) -> str:
+    # Each class is one range scan of idx_whatsapp_messages_dispatch_queue, in order.
+    return f"""class_{priority} AS (
   SELECT id FROM public.whatsapp_messages
-  WHERE status = 'pending' AND direction = 'outbound' AND next_attempt_at IS NULL
+  WHERE priority = {priority} AND status = 'pending' AND direction = 'outbound'
+    AND coalesce(next_attempt_at, '-infinity'::timestamptz) <= %(now)s
     AND send_started_at IS NULL
     AND (lease_expires_at IS NULL OR lease_expires_at < %(now)s)
+    AND (expires_at IS NULL OR expires_at > %(now)s)
+  ORDER BY {QUEUE_ORDER}
   LIMIT %(limit)s
   FOR UPDATE SKIP LOCKED
-), scheduled AS (
-  SELECT id FROM public.whatsapp_messages
-  WHERE status = 'pending' AND direction = 'outbound' AND next_attempt_at <= %(now)s
-    AND send_started_at IS NULL
-    AND (lease_expires_at IS NULL OR lease_expires_at < %(now)s)
-  ORDER BY next_attempt_at
-  LIMIT %(limit)s
-  FOR UPDATE SKIP LOCKED
-), due AS (
-  (SELECT id FROM unscheduled) UNION ALL (SELECT id FROM scheduled)
+)"""
+
+
+# Due outbound messages, class by class. CTEs are read lazily: a class is only scanned
+# when the classes before it leave room in the batch, so a marketing backlog costs an
+# authentication code nothing, and marketing moves whenever the others are sparse.
+CLAIM_DUE_MESSAGES = f"""
+WITH {", ".join(_due_in_class(p) for p in PRIORITIES)}, due AS (
+  {" UNION ALL ".join(f"(SELECT id FROM class_{p})" for p in PRIORITIES)}
   LIMIT %(limit)s
 )
 UPDATE public.whatsapp_messages AS m
@@ -42,7 +47,37 @@ RETURNING m.id, m.user_id, m.message_type, m.content, m.metadata,
   a.phone_number, a.opt_in_status, a.last_inbound_at,
   (SELECT p.marketing FROM public.notification_preferences AS p
    WHERE p.user_id = m.user_id) AS marketing,
-  m.created_at, a.opted_out_at
+  m.created_at, a.opted_out_at, m.priority, m.expires_at
+"""
+
+# Pending messages whose expiry has come and whose send never started: failed as
+# expired, with a delivery log, in one statement (idx_whatsapp_messages_pending_expiry).
+# Rows another dispatcher holds are left to it: its send-started mark refuses them.
+EXPIRE_MESSAGES = """
+WITH expired AS (
+  SELECT id FROM public.whatsapp_messages
+  WHERE status = 'pending' AND direction = 'outbound'
+    AND expires_at IS NOT NULL AND expires_at <= %(now)s
+    AND send_started_at IS NULL
+    AND (lease_expires_at IS NULL OR lease_expires_at < %(now)s)
+  LIMIT %(limit)s
+  FOR UPDATE SKIP LOCKED
+), failed AS (
+  UPDATE public.whatsapp_messages AS m
+  SET status = 'failed', failed_at = %(now)s,
+      failed_reason = 'expired: not sent by ' || to_char(m.expires_at AT TIME ZONE 'UTC',
+                                                         'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+      error_code = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+  FROM expired WHERE m.id = expired.id
+  RETURNING m.id, m.user_id, m.whatsapp_account_id, m.failed_reason
+)
+INSERT INTO public.delivery_logs
+  (user_id, whatsapp_message_id, channel, recipient, status, error_message, attempt,
+   provider_response, created_at)
+SELECT f.user_id, f.id, 'whatsapp', a.phone_number, 'failed', f.failed_reason,
+       NULL, jsonb_build_object('source', 'tripcast', 'reason', 'expired'), %(now)s
+FROM failed AS f JOIN public.whatsapp_accounts AS a ON a.id = f.whatsapp_account_id
+RETURNING whatsapp_message_id
 """
 
 # Batch updates lock their rows in id order first, as the webhook ingest does, so the
@@ -65,6 +100,7 @@ UPDATE public.whatsapp_messages AS m
 SET send_started_at = %(now)s
 FROM locked JOIN wanted AS w ON w.id = locked.id
 WHERE m.id = locked.id AND m.lease_owner = %(owner)s AND m.status = 'pending'
+  AND (m.expires_at IS NULL OR m.expires_at > %(now)s)
   AND (w.code_expires_at IS NULL OR w.code_expires_at > %(now)s)
   AND EXISTS (SELECT FROM public.whatsapp_accounts AS a
               WHERE a.id = m.whatsapp_account_id

@@ -18,6 +18,11 @@ from tripcast.dispatch.outcomes import AttemptLog, Outcome
 from tripcast.dispatch.plan import Claimed
 from tripcast.metrics.sends import record_sends
 
+# The expiry pass before a claim fails at most this many rows, so that a claim behind a
+# large expired backlog stays short; the next claims take the rest.
+EXPIRY_CHUNK = 1000
+EXPIRY_CHUNKS_PER_CLAIM = 5
+
 OUTCOME_UNKNOWN = (
     "outcome unknown: the send may have reached WhatsApp, but no status receipt came "
     "within {grace}; not re-sent"
@@ -47,9 +52,30 @@ def claim_batch(
             marketing=row.marketing,
             created_at=row.created_at,
             opted_out_at=row.opted_out_at,
+            priority=row.priority,
+            expires_at=row.expires_at,
         )
         for row in rows
     ]
+
+
+def expire_messages(connection: Connection, *, now: datetime, limit: int = 1000) -> list[uuid.UUID]:
+    """Fail up to ``limit`` unsent pending messages whose expiry has come, logging each."""
+    rows = connection.exec_driver_sql(sql.EXPIRE_MESSAGES, {"now": now, "limit": limit})
+    return [row[0] for row in rows]
+
+
+def expire_and_claim(
+    connection: Connection, *, now: datetime, owner: str, lease: timedelta, limit: int
+) -> tuple[list[uuid.UUID], list[Claimed]]:
+    """The expiry pass, then the claim, in one transaction."""
+    expired: list[uuid.UUID] = []
+    for _ in range(EXPIRY_CHUNKS_PER_CLAIM):
+        chunk = expire_messages(connection, now=now, limit=EXPIRY_CHUNK)
+        expired.extend(chunk)
+        if len(chunk) < EXPIRY_CHUNK:
+            break
+    return expired, claim_batch(connection, now=now, owner=owner, lease=lease, limit=limit)
 
 
 def mark_send_started(

@@ -15,7 +15,12 @@ from tripcast.dispatch.tasks import dispatch_batch
 from tripcast.flows.timing import resolve_now, run_name
 from tripcast.rules.triggers import TRIGGER_TYPES
 from tripcast.tasks.automations import execute_jobs_task, plan_rules_task
-from tripcast.tasks.edge import find_opted_in_account, queue_text_message, read_message_state
+from tripcast.tasks.edge import (
+    find_opted_in_account,
+    hand_to_follower,
+    queue_text_message,
+    read_message_state,
+)
 
 MAX_TEXT_LENGTH = 4096  # WhatsApp's limit for a text body
 
@@ -36,11 +41,15 @@ def send_whatsapp_message(
     message_id = queue_text_message(
         user_id=user_id, account_id=account["id"], trip_id=trip_id, content=message
     )
-    try:
-        dispatch_batch(batch_size=500, max_batches=1)
-    except DispatchStopped as stopped:
-        return Failed(message=str(stopped))  # type: ignore[return-value]
-    state = read_message_state(message_id)
+    # A running follower (`tripcast dispatch --follow`) sends it within about a second;
+    # without one, this run dispatches a batch itself.
+    state = hand_to_follower(message_id)
+    if state is None:
+        try:
+            dispatch_batch(batch_size=500, max_batches=1)
+        except DispatchStopped as stopped:
+            return Failed(message=str(stopped))  # type: ignore[return-value]
+        state = read_message_state(message_id)
     return {"success": state["status"] != "failed", "message_id": str(message_id), **state}
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from prefect import flow
@@ -23,6 +23,8 @@ def rerun_failed(
     user_ids: list[uuid.UUID] | None = None,
     rule_ids: list[uuid.UUID] | None = None,
     include_permanent: bool = False,
+    include_expired: bool = False,
+    expires_in: timedelta | None = None,
     dry_run: bool = False,
     operator: str | None = None,
     note: str | None = None,
@@ -30,7 +32,8 @@ def rerun_failed(
 ) -> dict[str, Any]:
     """Re-queue failed messages matching every given filter (``dry_run``: change nothing).
 
-    Permanent failures are skipped unless ``include_permanent``; consent and preferences
+    Permanent failures are skipped unless ``include_permanent``, expired messages unless
+    ``include_expired`` (they get the new expiry ``expires_in``); consent and preferences
     are checked as of now. Returns the counts; the run's artifacts show them by reason.
     """
     moment = resolve_now(now)
@@ -42,6 +45,8 @@ def rerun_failed(
         user_ids=tuple(user_ids or ()),
         rule_ids=tuple(rule_ids or ()),
         include_permanent=include_permanent,
+        include_expired=include_expired,
+        expires_in=expires_in,
     )
     report = requeue_task(
         selection=selection, now=moment, dry_run=dry_run, operator=operator, note=note

@@ -6,13 +6,28 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
-from sqlmodel import SQLModel
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Computed,
+    Index,
+    SmallInteger,
+    UniqueConstraint,
+    text,
+)
+from sqlmodel import Field, SQLModel
 
 from tripcast.models.columns import fk, int_col, jsonb, metadata_col, text_col, timestamptz, uuid_pk
 
 MESSAGE_STATUSES = ("pending", "sent", "delivered", "read", "failed")
 DELIVERY_STATUSES = ("sent", "delivered", "failed", "bounced")
+PENDING_OUTBOUND = "status = 'pending'::text AND direction = 'outbound'::text"
+# Dispatch order (DESIGN section 9): lower goes first; no or an unknown category = utility.
+PRIORITY_CLASSES = ("authentication", "utility", "service", "marketing")
+PRIORITY = (
+    "CASE metadata ->> 'category' WHEN 'authentication' THEN 0 WHEN 'service' THEN 2 "
+    "WHEN 'marketing' THEN 3 ELSE 1 END"
+)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -38,12 +53,21 @@ class WhatsAppMessage(SQLModel, table=True):
         Index("idx_whatsapp_messages_trip_id", "trip_id"),
         Index("idx_whatsapp_messages_status", "status"),
         Index("idx_whatsapp_messages_created_at", text("created_at DESC")),
-        # tripcast: the dispatch claim reads only due outbound pending rows; a partial
-        # index keeps that read flat as the table grows to a year of history.
+        # tripcast: the dispatch claim reads only due outbound pending rows, class by
+        # class and oldest first; a partial index keeps that read flat as the table
+        # grows to a year of history. No next_attempt_at = due since inserted: first.
         Index(
-            "idx_whatsapp_messages_dispatch_due",
-            "next_attempt_at",
-            postgresql_where=text("status = 'pending'::text AND direction = 'outbound'::text"),
+            "idx_whatsapp_messages_dispatch_queue",
+            "priority",
+            text("coalesce(next_attempt_at, '-infinity'::timestamp with time zone)"),
+            "created_at",
+            postgresql_where=text(PENDING_OUTBOUND),
+        ),
+        # tripcast: pending rows with an expiry, for the expiry pass before each claim.
+        Index(
+            "idx_whatsapp_messages_pending_expiry",
+            "expires_at",
+            postgresql_where=text(f"{PENDING_OUTBOUND} AND expires_at IS NOT NULL"),
         ),
     )
 
@@ -93,6 +117,13 @@ class WhatsAppMessage(SQLModel, table=True):
     failed_at: datetime | None = timestamptz()
     # tripcast: Meta's error.code of the failure, for reruns filtered by code.
     error_code: int | None = int_col()
+    # tripcast: never sent at or after this (filled per category by a trigger when the
+    # writer leaves it empty, migration 0010).
+    expires_at: datetime | None = timestamptz()
+    # tripcast: the dispatch class from metadata.category (generated, never written).
+    priority: int | None = Field(
+        default=None, sa_column=Column("priority", SmallInteger, Computed(PRIORITY, persisted=True))
+    )
 
 
 class DeliveryLog(SQLModel, table=True):

@@ -7,6 +7,8 @@ In order, the first reason that applies wins:
 
 1. ``verification_code``: authentication messages are never re-sent. Their code has
    expired (ten minutes) and is blanked out of the row; the traveller asks for a new one.
+1b. ``expired``: the message expired unsent (``failed_reason`` starts ``expired``, or its
+   ``expires_at`` has passed), skipped unless ``include_expired`` (with a new expiry).
 2. Permanent failures, skipped unless ``include_permanent``: Meta codes that no retry can
    fix for this recipient (``permanent:131026`` undeliverable, ``permanent:131050`` user
    stopped marketing messages, ``permanent:131021`` recipient is the sender,
@@ -29,6 +31,7 @@ now is due when the window ends (outcome ``deferred``), as the sweep defers its 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -52,6 +55,8 @@ PERMANENT_ERROR_CODES: Mapping[int, str] = MappingProxyType(
 # failed_reason prefixes written by dispatch (tripcast/dispatch/plan.py and store.py).
 CANCELLED_PREFIX = "cancelled:"
 OUTCOME_UNKNOWN_PREFIX = "outcome unknown"
+EXPIRED = "expired"
+EXPIRED_PREFIX = "expired"
 
 
 def permanent_reason(error_code: int | None, failed_reason: str | None) -> str | None:
@@ -72,6 +77,8 @@ def exclusion_reason(
     preferences: Mapping[str, Any] | None,
     *,
     include_permanent: bool,
+    include_expired: bool = False,
+    now: datetime | None = None,
 ) -> str | None:
     """Why ``message`` (a failed outbound row) is not re-queued now, or None to re-queue."""
     raw = message.get("metadata")
@@ -79,6 +86,8 @@ def exclusion_reason(
     category = metadata.get("category")
     if category == "authentication":
         return VERIFICATION_CODE
+    if not include_expired and has_expired(message, now=now):
+        return EXPIRED
     if not include_permanent:
         permanent = permanent_reason(message.get("error_code"), message.get("failed_reason"))
         if permanent is not None:
@@ -93,6 +102,13 @@ def exclusion_reason(
     if raw is not None and not isinstance(raw, Mapping):
         return NOT_AN_OBJECT
     return None
+
+
+def has_expired(message: Mapping[str, Any], *, now: datetime | None) -> bool:
+    if (message.get("failed_reason") or "").startswith(EXPIRED_PREFIX):
+        return True
+    expires_at = message.get("expires_at")
+    return expires_at is not None and now is not None and expires_at <= now
 
 
 def failure_label(error_code: int | None) -> str:

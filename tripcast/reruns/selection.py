@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tripcast.reruns.reasons import PERMANENT_ERROR_CODES
@@ -38,6 +38,10 @@ class Selection:
     user_ids: tuple[uuid.UUID, ...] = ()
     rule_ids: tuple[uuid.UUID, ...] = ()
     include_permanent: bool = False
+    # Expired messages (failed 'expired: ...', or past their expires_at) come back only
+    # when asked, each with a new expiry ``expires_in`` from the rerun.
+    include_expired: bool = False
+    expires_in: timedelta | None = None
 
     def __post_init__(self) -> None:
         # Lists from a flow's parameters or repeated CLI options become de-duplicated tuples.
@@ -47,6 +51,12 @@ class Selection:
             moment = getattr(self, name)
             if moment is not None and moment.tzinfo is None:
                 raise InvalidSelection(f"{name} must carry a timezone (e.g. 2026-05-01T09:00Z)")
+        if self.include_expired and (self.expires_in is None or self.expires_in <= timedelta()):
+            raise InvalidSelection(
+                "include expired messages only with a new expiry: --expires-in, e.g. 30m"
+            )
+        if self.expires_in is not None and not self.include_expired:
+            raise InvalidSelection("--expires-in applies to --include-expired only")
         if self.since and self.until and self.since >= self.until:
             raise InvalidSelection("since must be before until")
         if not (self.since or self.templates or self.error_codes or self.user_ids or self.rule_ids):
@@ -64,6 +74,10 @@ class Selection:
             "user_ids": list(self.user_ids) or None,
             "rule_ids": list(self.rule_ids) or None,
             "include_permanent": self.include_permanent,
+            "as_of": now,
+            "new_expires_at": now + self.expires_in
+            if self.include_expired and self.expires_in
+            else None,
             "permanent_codes": list(PERMANENT_ERROR_CODES),
             "categories": list(CATEGORIES),
         }
@@ -84,4 +98,6 @@ class Selection:
             parts.append(f"{len(self.rule_ids)} rule(s)")
         if self.include_permanent:
             parts.append("permanent failures included")
+        if self.include_expired:
+            parts.append(f"expired included, new expiry in {self.expires_in}")
         return "; ".join(parts)

@@ -11,12 +11,14 @@ from __future__ import annotations
 # The category's toggle is looked up by name in the preferences row as JSON; a missing
 # row or NULL reads as the seed default (on, except marketing).
 CANDIDATES = """
-SELECT m.id, m.user_id, m.error_code, m.failed_reason,
+SELECT m.id, m.user_id, m.error_code, m.failed_reason, m.expires_at,
   coalesce(m.failed_at, m.created_at) AS failed_when,
   m.metadata -> 'template' ->> 'name' AS template,
   coalesce('error ' || m.error_code, 'no error code') AS failure,
   CASE
     WHEN m.metadata ->> 'category' = 'authentication' THEN 'verification_code'
+    WHEN %(new_expires_at)s::timestamptz IS NULL AND (starts_with(m.failed_reason, 'expired')
+         OR m.expires_at <= %(as_of)s::timestamptz) THEN 'expired'
     WHEN NOT %(include_permanent)s AND m.error_code = ANY(%(permanent_codes)s::int[])
       THEN 'permanent:' || m.error_code
     WHEN NOT %(include_permanent)s AND starts_with(m.failed_reason, 'cancelled:')
@@ -103,6 +105,11 @@ requeued AS (
       failed_at = NULL, failed_reason = NULL, error_code = NULL,
       external_id = NULL, sent_at = NULL, delivered_at = NULL, read_at = NULL,
       retry_count = 0, updated_at = now(),
+      -- an expired message comes back only with the new expiry the operator gave
+      expires_at = CASE WHEN starts_with(m.failed_reason, 'expired')
+                             OR m.expires_at <= %(as_of)s::timestamptz
+                        THEN coalesce(%(new_expires_at)s::timestamptz, m.expires_at)
+                        ELSE m.expires_at END,
       metadata = jsonb_set(
         coalesce(m.metadata, '{{}}'::jsonb), '{{reruns}}',
         coalesce(m.metadata -> 'reruns', '[]'::jsonb) || jsonb_build_array(jsonb_build_object(

@@ -53,6 +53,23 @@ def queue_text_message(
     return message_id
 
 
+# How long the flow waits for a running follower to send its message; the follower
+# takes about a second, so the wait only runs out when the message was deferred.
+HANDOFF_SECONDS = 10.0
+
+
+@task(name="hand-to-follower", cache_policy=NO_CACHE, **DATABASE_RETRIES)
+def hand_to_follower(message_id: uuid.UUID) -> dict[str, Any] | None:
+    """The message's state once a running follower sent it; None when no follower is
+    listening (the flow dispatches itself) or the message is still pending."""
+    from tripcast.dispatch.handoff import follower_listening, wait_until_settled
+
+    engine = get_engine()
+    if not follower_listening(engine):
+        return None
+    return wait_until_settled(engine, message_id, timeout=HANDOFF_SECONDS)
+
+
 @task(name="read-message-state", cache_policy=NO_CACHE, **DATABASE_RETRIES)
 def read_message_state(message_id: uuid.UUID) -> dict[str, Any]:
     with get_engine().connect() as connection:

@@ -1,0 +1,73 @@
+"""A dispatcher killed mid-batch leaves in doubt only the sends that may have left."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from tests.dispatch.fleet import start_worker_process
+from tests.dispatch.live import config, queue_for_new_travellers, rows
+from tripcast.dispatch import DispatchSettings, run_dispatch, utc_now
+from tripcast.whatsapp.fake import FakeCloudApi
+
+pytestmark = pytest.mark.integration
+
+RATE = 5.0  # slots 0.2 s apart: a 2 s batch of 10 is still sending when it is killed
+
+
+def wait_until_accepted(fake: FakeCloudApi, count: int, *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while len(fake.accepted()) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the fake accepted fewer than {count} sends in {timeout} s")
+        time.sleep(0.01)
+
+
+def test_a_killed_dispatcher_leaves_unsent_rows_to_the_queue_not_in_doubt(
+    engine: Engine, fake_api: FakeCloudApi
+) -> None:
+    fake_api.reset(config(latency_seconds=0.0, enforce_service_window=False))
+    ids = queue_for_new_travellers(engine, 10, last_inbound_at=utc_now())
+    doomed = start_worker_process(
+        engine,
+        fake_api,
+        {"send_rate": RATE, "batch_seconds": 2.0, "lease_seconds": 3, "lanes": 1},
+        owner="doomed",
+    )
+    wait_until_accepted(fake_api, 3, timeout=30)
+    doomed.kill()
+    assert doomed.wait() == -9
+
+    accepted = {item["callback_data"] for item in fake_api.accepted()}
+    in_doubt = {
+        str(row["id"])
+        for row in rows(
+            engine,
+            "SELECT id FROM whatsapp_messages WHERE status = 'pending' "
+            "AND send_started_at IS NOT NULL",
+        )
+    }
+    leased_unsent = rows(
+        engine,
+        "SELECT id FROM whatsapp_messages WHERE lease_owner = 'doomed' "
+        "AND status = 'pending' AND send_started_at IS NULL",
+    )
+    # At most the one send whose mark had committed when the process died was not made.
+    assert len(in_doubt - accepted) <= 1
+    assert leased_unsent, "the batch's later sends should still be leased, unsent"
+
+    # After the lease the unsent rows go out; nothing is sent twice.
+    later = utc_now() + timedelta(seconds=4)
+    run_dispatch(
+        engine,
+        client_factory=lambda: fake_api.client(timeout=2.0),
+        settings=DispatchSettings(send_rate=50),
+        now_fn=lambda: later,
+    )
+    sends = [item["callback_data"] for item in fake_api.accepted()]
+    assert len(sends) == len(set(sends))
+    assert {str(row["id"]) for row in leased_unsent} <= set(sends)
+    assert set(sends) <= {str(message_id) for message_id in ids}
