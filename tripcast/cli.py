@@ -11,6 +11,7 @@ from tripcast.commands import (
     db,
     demo,
     fake,
+    report,
     rerun,
     serve,
     sweep,
@@ -28,7 +29,7 @@ EXIT_CONFIG = 2
 EXIT_DATABASE = 3
 
 Handler = Callable[[argparse.Namespace], int]
-COMMAND_MODULES = (demo, db, sweep, serve, webhook, rerun, verify, templates, fake, bench)
+COMMAND_MODULES = (demo, db, sweep, serve, webhook, rerun, verify, templates, report, fake, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:
