@@ -19,6 +19,7 @@ from tripcast.cli import main
 from tripcast.costs.chart import text_chart
 from tripcast.costs.ratecard import load_rate_card
 from tripcast.costs.report import cost_report
+from tripcast.demo.costs import costs_block
 from tripcast.flows.costs import daily_costs
 
 
@@ -125,3 +126,13 @@ def artifacts(flow_run_id: object) -> dict[str, str]:
         return {str(a.key): str(a.data) for a in found}
 
     return asyncio.run(read())
+
+
+def test_the_demo_summary_prices_every_priced_day_from_the_sample_card(priced: Engine) -> None:
+    assert costs_block(priced) == [
+        ("marketing, billable", 3),
+        ("marketing_lite, billable", 1),
+        ("service, free", 1),
+        ("utility, billable", 3),
+        ("estimated cost (sample rate card)", "0.1790 USD"),  # 0.15 + 0.004 + 0.01 + 0.015
+    ]

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from tripcast.demo.costs import costs_block
+
 MESSAGES_BY_STATUS = """
 SELECT direction, status, count(*) FROM public.whatsapp_messages GROUP BY 1, 2
 """
@@ -35,6 +37,8 @@ class DemoSummary:
     delivery_logs: Counter[str] = field(default_factory=Counter)
     # Messages of the template paused mid-day: how many waited, then how they ended.
     template_pause: Counter[str] = field(default_factory=Counter)
+    # What Meta's status webhooks said the day's messages cost, priced from a sample card.
+    costs: list[tuple[str, int | str]] = field(default_factory=list)
 
 
 def read_summary(
@@ -55,13 +59,17 @@ def read_summary(
             (summary.delivery_logs, LOGS),
         ):
             target.update({key: count for key, count in connection.exec_driver_sql(sql).all()})
+    summary.costs = costs_block(engine)
     return summary
 
 
-def render(summary: DemoSummary) -> list[tuple[str, list[tuple[str, int]]]]:
+Rows = list[tuple[str, int | str]]
+
+
+def render(summary: DemoSummary) -> list[tuple[str, Rows]]:
     """Sections of (label, count) rows, in the order the table shows them."""
     statuses = ("pending", "sent", "delivered", "read", "failed")
-    return [
+    sections: list[tuple[str, Rows]] = [
         ("Outbound messages by status", [(s, summary.outbound[s]) for s in statuses]),
         ("Inbound replies", [("received", summary.inbound)]),
         ("Notifications skipped, by reason", sorted(summary.skips.items())),
@@ -71,10 +79,12 @@ def render(summary: DemoSummary) -> list[tuple[str, list[tuple[str, int]]]]:
         ("Jobs by status", sorted(summary.jobs.items())),
         ("Delivery logs by status", sorted(summary.delivery_logs.items())),
         ("Paused template (trip_reminder)", sorted(summary.template_pause.items())),
+        ("Costs (Meta's pricing, sample rate card)", summary.costs),
     ]
+    return sections
 
 
-def as_dict(summary: DemoSummary) -> dict[str, dict[str, int]]:
+def as_dict(summary: DemoSummary) -> dict[str, dict[str, int | str]]:
     return {
         section: {str(label): count for label, count in rows} for section, rows in render(summary)
     }
