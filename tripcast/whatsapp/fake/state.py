@@ -90,6 +90,9 @@ class FakeState:
         self._last_inbound: dict[tuple[str, str], datetime] = {}
         self._last_to_recipient: dict[tuple[str, str], float] = {}
         self._recent_sends: defaultdict[str, deque[float]] = defaultdict(deque)
+        # Read receipts (with the typing indicator or not) and media, for the tests.
+        self.read_marks: list[dict[str, Any]] = []
+        self.media: dict[str, Any] = {}
 
     def reseed(self) -> None:
         self._fault_rng = random.Random(self.config.fault_seed)
