@@ -11,6 +11,7 @@ from tripcast.commands import (
     db,
     demo,
     fake,
+    media,
     report,
     rerun,
     serve,
@@ -29,7 +30,20 @@ EXIT_CONFIG = 2
 EXIT_DATABASE = 3
 
 Handler = Callable[[argparse.Namespace], int]
-COMMAND_MODULES = (demo, db, sweep, serve, webhook, rerun, verify, templates, report, fake, bench)
+COMMAND_MODULES = (
+    demo,
+    db,
+    sweep,
+    serve,
+    webhook,
+    rerun,
+    verify,
+    templates,
+    report,
+    media,
+    fake,
+    bench,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
