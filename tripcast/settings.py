@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     metrics_host: str = Field(default="0.0.0.0", min_length=1)
     # Beyond the contract: the rate card (CSV) the daily cost report prices messages from.
     costs_rate_card: Path | None = None
+    # Beyond the contract: show the typing indicator with the read receipt of a message
+    # being answered (tripcast.conversations).
+    whatsapp_typing_indicator: bool = True
 
     @field_validator("database_url")
     @classmethod
