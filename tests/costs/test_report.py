@@ -136,3 +136,10 @@ def test_the_demo_summary_prices_every_priced_day_from_the_sample_card(priced: E
         ("utility, billable", 3),
         ("estimated cost (sample rate card)", "0.1790 USD"),  # 0.15 + 0.004 + 0.01 + 0.015
     ]
+
+
+def test_days_given_backwards_are_refused(
+    configured: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", "costs", "--since", "2026-03-05", "--until", "2026-03-01"]) == 2
+    assert "--until 2026-03-01 is before --since 2026-03-05" in capsys.readouterr().err

@@ -41,13 +41,14 @@ def text_chart(report: CostReport, *, width: int = TEXT_WIDTH) -> str:
     categories = _categories(days)
     top = max((sum(values.values(), Decimal(0)) for values in days.values()), default=Decimal(0))
     lines = [chart_title(report), ""]
+    totals = {day: _amount(sum(values.values(), Decimal(0))) for day, values in days.items()}
+    align = max((len(total) for total in totals.values()), default=0)
     for day, values in days.items():
         bar = ""
         for category in categories:
             cells = round(values.get(category, Decimal(0)) / top * width) if top else 0
             bar += GLYPHS.get(category, OTHER_GLYPH) * int(cells)
-        total = sum(values.values(), Decimal(0))
-        lines.append(f"{day}  {bar:<{width}}  {_amount(total)}")
+        lines.append(f"{day}  {bar[:width]:<{width}}  {totals[day]:>{align}}")
     if not days:
         lines.append("(no priced messages in these days)")
     legend = "   ".join(f"{GLYPHS.get(c, OTHER_GLYPH)} {c}" for c in categories)
@@ -55,7 +56,8 @@ def text_chart(report: CostReport, *, width: int = TEXT_WIDTH) -> str:
 
 
 def markdown_chart(report: CostReport) -> str:
-    return f"### {chart_title(report)}\n\n```\n{text_chart(report)}\n```\n\n{report.summary()}\n"
+    body = text_chart(report).split("\n", 2)[2]  # the title goes in the heading
+    return f"### {chart_title(report)}\n\n```\n{body}\n```\n\n{report.summary()}\n"
 
 
 _BAR, _GAP, _LEFT, _PLOT, _BASE = 28, 12, 70, 180, 220  # SVG geometry, pixels
