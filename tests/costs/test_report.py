@@ -143,3 +143,10 @@ def test_days_given_backwards_are_refused(
 ) -> None:
     assert main(["report", "costs", "--since", "2026-03-05", "--until", "2026-03-01"]) == 2
     assert "--until 2026-03-01 is before --since 2026-03-05" in capsys.readouterr().err
+
+
+def test_a_day_without_messages_is_charted_empty(priced: Engine) -> None:
+    report = cost_report(priced, first_day=date(2026, 3, 2), last_day=date(2026, 3, 3))
+    chart = [line for line in text_chart(report).splitlines() if line.startswith("2026-03-0")]
+    assert chart[1].split() == ["2026-03-03", "0"]  # no bar, nothing billable
+    assert "billable messages" in text_chart(report)  # no card: counts, not money

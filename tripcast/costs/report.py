@@ -25,6 +25,7 @@ FROM public.whatsapp_message_pricing
 WHERE priced_at >= %(since)s AND priced_at < %(until)s
 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
 """
+EMPTY_DAYS_SHOWN = 92  # a longer range charts only the days that had messages
 CSV_COLUMNS = (
     "day", "category", "country", "messages", "billable", "unit_price", "cost", "currency",
 )  # fmt: skip
@@ -70,8 +71,14 @@ class CostReport:
         return sum((row.cost for row in self.rows if row.cost is not None), Decimal(0))
 
     def by_day(self) -> dict[date, dict[str, Decimal]]:
-        """Per day, per category: the cost (or, without a card, billable messages)."""
+        """Per day, per category: the cost (or, without a card, billable messages).
+
+        Days without messages are there too (an empty bar says "nothing", a missing one
+        reads as "no data"), up to ``EMPTY_DAYS_SHOWN`` days of range."""
         days: dict[date, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        span = (self.last_day - self.first_day).days + 1
+        for offset in range(span if span <= EMPTY_DAYS_SHOWN else 0):
+            days[self.first_day + timedelta(days=offset)] = defaultdict(Decimal)
         for row in self.rows:
             value = row.cost if self.currency is not None else Decimal(row.billable)
             days[row.day][row.category] += value or Decimal(0)

@@ -23,6 +23,12 @@ FROM public.whatsapp_messages WHERE status = 'failed' GROUP BY 1
 JOBS_BY_STATUS = "SELECT status, count(*) FROM public.scheduled_jobs GROUP BY 1"
 CONSENT = "SELECT outcome, count(*) FROM public.consent_events GROUP BY 1"
 LOGS = "SELECT status, count(*) FROM public.delivery_logs GROUP BY 1"
+READ_RECEIPTS = """
+SELECT 'marked read', count(*) FILTER (WHERE metadata ? 'read_marked_at')
+FROM public.whatsapp_messages WHERE direction = 'inbound'
+UNION ALL SELECT 'typing indicator shown', count(*)
+FROM public.whatsapp_messages WHERE direction = 'inbound' AND metadata @> '{"typing_shown": true}'
+"""
 
 
 @dataclass
@@ -39,6 +45,8 @@ class DemoSummary:
     template_pause: Counter[str] = field(default_factory=Counter)
     # What Meta's status webhooks said the day's messages cost, priced from a sample card.
     costs: list[tuple[str, int | str]] = field(default_factory=list)
+    # Inbound messages marked read because an automation answered them.
+    read_receipts: Counter[str] = field(default_factory=Counter)
 
 
 def read_summary(
@@ -57,6 +65,7 @@ def read_summary(
             (summary.jobs, JOBS_BY_STATUS),
             (summary.consent, CONSENT),
             (summary.delivery_logs, LOGS),
+            (summary.read_receipts, READ_RECEIPTS),
         ):
             target.update({key: count for key, count in connection.exec_driver_sql(sql).all()})
     summary.costs = costs_block(engine)
@@ -79,6 +88,7 @@ def render(summary: DemoSummary) -> list[tuple[str, Rows]]:
         ("Jobs by status", sorted(summary.jobs.items())),
         ("Delivery logs by status", sorted(summary.delivery_logs.items())),
         ("Paused template (trip_reminder)", sorted(summary.template_pause.items())),
+        ("Read receipts for answered replies", list(summary.read_receipts.items())),
         ("Costs (Meta's pricing, sample rate card)", summary.costs),
     ]
     return sections
