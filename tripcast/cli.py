@@ -12,6 +12,8 @@ from tripcast.commands import (
     demo,
     dispatch,
     fake,
+    media,
+    report,
     rerun,
     serve,
     sweep,
@@ -29,7 +31,21 @@ EXIT_CONFIG = 2
 EXIT_DATABASE = 3
 
 Handler = Callable[[argparse.Namespace], int]
-COMMAND_MODULES = (demo, db, sweep, dispatch, serve, webhook, rerun, verify, templates, fake, bench)
+COMMAND_MODULES = (
+    demo,
+    db,
+    sweep,
+    dispatch,
+    serve,
+    webhook,
+    rerun,
+    verify,
+    templates,
+    report,
+    media,
+    fake,
+    bench,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     # 0 serves none. Beyond the contract: the interface they listen on.
     metrics_port: int = Field(default=9464, ge=0, le=65535)
     metrics_host: str = Field(default="0.0.0.0", min_length=1)
+    # Beyond the contract: the rate card (CSV) the daily cost report prices messages from.
+    costs_rate_card: Path | None = None
+    # Beyond the contract: show the typing indicator with the read receipt of a message
+    # being answered (tripcast.conversations).
+    whatsapp_typing_indicator: bool = True
 
     @field_validator("database_url")
     @classmethod

@@ -51,6 +51,12 @@ def test_demo_produces_every_kind_of_outcome(tmp_path: Path) -> None:
     assert summary["Failures by Meta code / reason"]["131026"] > 0
     assert summary["Consent changes (STOP / START)"]["opted_out"] > 0
     assert summary["Jobs by status"]["completed"] > 0
+    read = summary["Read receipts for answered replies"]
+    assert read["marked read"] > 0
+    costs = summary["Costs (Meta's pricing, sample rate card)"]
+    assert costs["utility, billable"] > 0
+    amount, currency = costs["estimated cost (sample rate card)"].split()
+    assert float(amount) > 0 and currency == "USD"
     # Messages of the template paused mid-day waited, then left once it was reinstated.
     paused = summary["Paused template (trip_reminder)"]
     assert paused["waited"] > 0

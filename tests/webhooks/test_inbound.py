@@ -98,7 +98,7 @@ def test_media_location_and_buttons_get_readable_content(
     drain(engine)
     stored = [(r["message_type"], r["content"], r["metadata"]) for r in inbound_rows(engine)]
     assert stored == [
-        ("image", "[image]", {"wa_type": "image", "media_id": "MEDIA1"}),
+        ("image", "[image]", {"wa_type": "image", "media_id": "MEDIA1", "mime_type": "image/jpeg"}),
         (
             "location",
             "[location] Hotel Avenida (38.7, -9.1)",

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from tripcast.demo.costs import costs_block
+
 MESSAGES_BY_STATUS = """
 SELECT direction, status, count(*) FROM public.whatsapp_messages GROUP BY 1, 2
 """
@@ -21,6 +23,12 @@ FROM public.whatsapp_messages WHERE status = 'failed' GROUP BY 1
 JOBS_BY_STATUS = "SELECT status, count(*) FROM public.scheduled_jobs GROUP BY 1"
 CONSENT = "SELECT outcome, count(*) FROM public.consent_events GROUP BY 1"
 LOGS = "SELECT status, count(*) FROM public.delivery_logs GROUP BY 1"
+READ_RECEIPTS = """
+SELECT 'marked read', count(*) FILTER (WHERE metadata ? 'read_marked_at')
+FROM public.whatsapp_messages WHERE direction = 'inbound'
+UNION ALL SELECT 'typing indicator shown', count(*)
+FROM public.whatsapp_messages WHERE direction = 'inbound' AND metadata @> '{"typing_shown": true}'
+"""
 
 
 @dataclass
@@ -35,6 +43,10 @@ class DemoSummary:
     delivery_logs: Counter[str] = field(default_factory=Counter)
     # Messages of the template paused mid-day: how many waited, then how they ended.
     template_pause: Counter[str] = field(default_factory=Counter)
+    # What Meta's status webhooks said the day's messages cost, priced from a sample card.
+    costs: list[tuple[str, int | str]] = field(default_factory=list)
+    # Inbound messages marked read because an automation answered them.
+    read_receipts: Counter[str] = field(default_factory=Counter)
 
 
 def read_summary(
@@ -53,15 +65,20 @@ def read_summary(
             (summary.jobs, JOBS_BY_STATUS),
             (summary.consent, CONSENT),
             (summary.delivery_logs, LOGS),
+            (summary.read_receipts, READ_RECEIPTS),
         ):
             target.update({key: count for key, count in connection.exec_driver_sql(sql).all()})
+    summary.costs = costs_block(engine)
     return summary
 
 
-def render(summary: DemoSummary) -> list[tuple[str, list[tuple[str, int]]]]:
+Rows = list[tuple[str, int | str]]
+
+
+def render(summary: DemoSummary) -> list[tuple[str, Rows]]:
     """Sections of (label, count) rows, in the order the table shows them."""
     statuses = ("pending", "sent", "delivered", "read", "failed")
-    return [
+    sections: list[tuple[str, Rows]] = [
         ("Outbound messages by status", [(s, summary.outbound[s]) for s in statuses]),
         ("Inbound replies", [("received", summary.inbound)]),
         ("Notifications skipped, by reason", sorted(summary.skips.items())),
@@ -71,10 +88,13 @@ def render(summary: DemoSummary) -> list[tuple[str, list[tuple[str, int]]]]:
         ("Jobs by status", sorted(summary.jobs.items())),
         ("Delivery logs by status", sorted(summary.delivery_logs.items())),
         ("Paused template (trip_reminder)", sorted(summary.template_pause.items())),
+        ("Read receipts for answered replies", list(summary.read_receipts.items())),
+        ("Costs (Meta's pricing, sample rate card)", summary.costs),
     ]
+    return sections
 
 
-def as_dict(summary: DemoSummary) -> dict[str, dict[str, int]]:
+def as_dict(summary: DemoSummary) -> dict[str, dict[str, int | str]]:
     return {
         section: {str(label): count for label, count in rows} for section, rows in render(summary)
     }

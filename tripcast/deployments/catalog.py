@@ -38,6 +38,7 @@ class DeploymentSpec:
 
 
 AUTOMATIONS = "tripcast/flows/automations.py"
+COSTS = "tripcast/flows/costs.py"
 EDGE = "tripcast/flows/edge.py"
 INGEST = "tripcast/flows/ingest.py"
 RERUNS = "tripcast/flows/reruns.py"
@@ -101,6 +102,17 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         cron="7 * * * *",
         description="Refresh the WhatsApp template catalog from the Cloud API's listing.",
         tags=("tripcast", "templates"),
+        concurrency_limit=1,
+    ),
+    DeploymentSpec(
+        name="daily",
+        entrypoint=f"{COSTS}:daily_costs",
+        cron="20 0 * * *",
+        description=(
+            "Publish yesterday's billable WhatsApp messages and estimated cost per category "
+            "and destination country."
+        ),
+        tags=("tripcast", "costs"),
         concurrency_limit=1,
     ),
     DeploymentSpec(

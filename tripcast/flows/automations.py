@@ -20,6 +20,7 @@ from tripcast.tasks.automations import (
     plan_rules_task,
     publish_summary,
 )
+from tripcast.tasks.conversations import acknowledge_answers_task, acknowledge_rows
 
 
 def _plan(
@@ -97,6 +98,8 @@ def minute_sweep(
     rows = plan_rows(planned) + job_rows(executed)
     sent = DispatchReport()
     if dispatch:
+        # Before sending: the typing indicator shows while the answers leave.
+        rows += acknowledge_rows(acknowledge_answers_task(now=moment))
         try:
             sent = _dispatch_all(now=now, batch_size=max(batch_size, 500))
         except DispatchStopped as stopped:

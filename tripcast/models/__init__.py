@@ -4,6 +4,7 @@ from tripcast.models.accounts import NotificationPreferences, WhatsAppAccount
 from tripcast.models.automation import AutomationRule, ScheduledJob
 from tripcast.models.dispatch import SendPacing
 from tripcast.models.messages import DeliveryLog, WhatsAppMessage
+from tripcast.models.pricing import WhatsAppMessagePricing
 from tripcast.models.standins import AuthUser, Booking, Expense, Trip
 from tripcast.models.templates import WhatsAppTemplate
 from tripcast.models.webhooks import WebhookDelivery
@@ -31,5 +32,6 @@ __all__ = [
     "WebhookDelivery",
     "WhatsAppAccount",
     "WhatsAppMessage",
+    "WhatsAppMessagePricing",
     "WhatsAppTemplate",
 ]

@@ -16,6 +16,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from tripcast.conversations.media import media_metadata
 from tripcast.rules.consent import classify_inbound, normalise_keyword
 from tripcast.webhooks.notices import NOTICE_TYPES, Notice, ReviewItem, notice_from, rejected_item
 from tripcast.whatsapp.webhook import (
@@ -279,7 +280,7 @@ def readable_content(
         return f"[location] {where} {point}".replace("  ", " "), extra
     if said is not None:
         return said, {}
-    extra = {"media_id": body["id"]} if body.get("id") else {}
+    extra = dict(media_metadata(body))  # id, mime_type, sha256, caption, filename
     if wa_type == "reaction":
         return f"[reaction {body.get('emoji', '')}]".replace(" ]", "]"), extra
     caption = body.get("caption") or body.get("filename")

@@ -29,6 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from tripcast.costs.record import record_pricing
 from tripcast.templates.events import apply_template_webhooks
 from tripcast.webhooks.consent import apply_consent
 from tripcast.webhooks.extract import Extracted, MalformedDelivery, extract, receipt_from_raw
@@ -184,6 +185,7 @@ def _apply(
     for kept in backlog:
         work.receipts.append(receipt_from_raw(kept["payload"], backlog_id=kept["id"]))
     report.add_receipts(apply_receipts(connection, work.receipts, now=now, policy=policy.receipts))
+    record_pricing(connection, work.receipts)
     inbound = apply_inbound(connection, work.inbound)
     report.add_inbound(inbound)
     report.add_notices(apply_notices(connection, work.notices, work.rejected))

@@ -126,6 +126,13 @@ class WhatsAppClient:
             template = template.with_callback_data(callback_data)
         return await self.send(template, to)
 
+    async def mark_read(self, message_id: str, *, typing: bool = False) -> None:
+        """Mark inbound ``message_id`` (a wamid) and the chat before it read; ``typing``
+        also shows the typing indicator until the reply is sent (25 s at most)."""
+        from tripcast.whatsapp.conversation import acknowledged, read_receipt
+
+        acknowledged(*await self._endpoint.exchange(read_receipt(message_id, typing=typing)))
+
     async def send(self, message: OutboundMessage, to: str) -> SendResult:
         """Send any outbound message model to ``to`` (any common phone notation)."""
         recipient = normalize_phone(to, default_region=self.default_region)

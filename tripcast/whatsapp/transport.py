@@ -62,6 +62,8 @@ class MessagesEndpoint(Protocol):
 
     async def post(self, payload: dict[str, Any]) -> SendResult: ...
 
+    async def exchange(self, payload: dict[str, Any]) -> tuple[int, bytes]: ...
+
     async def aclose(self) -> None: ...
 
 
@@ -132,6 +134,11 @@ class HttpxMessagesEndpoint:
 
     async def post(self, payload: dict[str, Any]) -> SendResult:
         """Send one payload; raise the ``WhatsAppError`` family that Meta's answer maps to."""
+        status, content = await self.exchange(payload)
+        return answer(status, content, recipient=mask_phone(str(payload.get("to", ""))))
+
+    async def exchange(self, payload: dict[str, Any]) -> tuple[int, bytes]:
+        """POST one payload; Meta's status and body, or a network / configuration error."""
         recipient = mask_phone(str(payload.get("to", "")))
         # Encoded here, so that the ValueErrors caught below can only be the request's.
         body = json.dumps(payload, ensure_ascii=False).encode()
@@ -144,7 +151,7 @@ class HttpxMessagesEndpoint:
             if type(error) is TimeoutError:  # the deadline's own
                 raise _past_deadline(self.deadline, recipient) from None
             raise _no_answer(error, recipient) from error
-        return answer(response.status_code, response.content, recipient=recipient)
+        return response.status_code, response.content
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -183,11 +190,16 @@ class AiohttpMessagesEndpoint:
 
     async def post(self, payload: dict[str, Any]) -> SendResult:
         """Send one payload; raise the ``WhatsAppError`` family that Meta's answer maps to."""
+        status, content = await self.exchange(payload)
+        return answer(status, content, recipient=mask_phone(str(payload.get("to", ""))))
+
+    async def exchange(self, payload: dict[str, Any]) -> tuple[int, bytes]:
+        """POST one payload; Meta's status and body, or a network / configuration error."""
         recipient = mask_phone(str(payload.get("to", "")))
         body = json.dumps(payload, ensure_ascii=False).encode()
         try:
             async with asyncio.timeout(self.deadline):
-                status, content = await self._exchange(body)
+                return await self._exchange(body)
         except _AIOHTTP_UNBUILDABLE as error:
             raise unbuildable(error) from None
         except (aiohttp.ClientError, OSError) as error:
@@ -195,7 +207,6 @@ class AiohttpMessagesEndpoint:
             if type(error) is TimeoutError:
                 raise _past_deadline(self.deadline, recipient) from None
             raise _no_answer(error, recipient) from error
-        return answer(status, content, recipient=recipient)
 
     async def _exchange(self, body: bytes) -> tuple[int, bytes]:
         async with self._opened().post(self.url, data=body, allow_redirects=False) as sent:

@@ -16,7 +16,7 @@ from typing import Any, get_args
 from aiohttp import web
 from pydantic import ValidationError
 
-from tripcast.whatsapp.fake import report, templates
+from tripcast.whatsapp.fake import conversation, report, templates
 from tripcast.whatsapp.fake.config import FakeCloudApiConfig
 from tripcast.whatsapp.fake.state import FakeState, Fault
 from tripcast.whatsapp.fake.webhooks import WebhookDispatcher, epoch_text
@@ -40,6 +40,7 @@ def create_app(config: FakeCloudApiConfig | None = None) -> web.Application:
     app.router.add_post("/_fake/faults", post_faults)
     app.router.add_post("/_fake/inbound", post_inbound)
     templates.add_routes(app, state=STATE, dispatcher=DISPATCHER)
+    conversation.add_routes(app, state=STATE, dispatcher=DISPATCHER)  # catch-all: last
     return app
 
 
@@ -62,9 +63,10 @@ async def send_message(request: web.Request) -> web.StreamResponse:
         raw = await request.read()
     except ConnectionResetError:
         raise asyncio.CancelledError from None  # the client gave up mid-request
-    answer = state.handle_send(
-        request.match_info["phone_number_id"], request.headers.get("Authorization"), raw
-    )
+    authorization = request.headers.get("Authorization")
+    if (read := conversation.read_receipt_answer(state, authorization, raw)) is not None:
+        return web.json_response(read[1], status=read[0])
+    answer = state.handle_send(request.match_info["phone_number_id"], authorization, raw)
     if answer.fault == "timeout":
         # Outlast the client's timeout, but never the server's own shutdown.
         with contextlib.suppress(TimeoutError):

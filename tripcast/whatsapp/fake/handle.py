@@ -150,6 +150,24 @@ class FakeCloudApi:
                 raise TimeoutError(f"webhooks still pending after {timeout}s: {webhooks}")
             time.sleep(0.02)
 
+    def upload_media(self, content: bytes, mime_type: str, *, filename: str | None = None) -> str:
+        """Media a traveller may send (``send_inbound_media``); its media id."""
+        params = _params(filename=filename)
+        headers = {"Content-Type": mime_type}
+        answer = self._call("POST", "/_fake/media", content=content, headers=headers, params=params)
+        return str(answer["id"])
+
+    def send_inbound_media(
+        self, sender: str, media_id: str, *, kind: str = "image", caption: str | None = None
+    ) -> dict[str, Any]:
+        """A traveller sends uploaded media: opens their window, sends the webhook."""
+        body = {"from": sender, "media_id": media_id, "type": kind, "caption": caption}
+        return self._call("POST", "/_fake/inbound/media", json=body)
+
+    def read_marks(self) -> list[dict[str, Any]]:
+        """Read receipts received: ``message_id``, ``typing`` (indicator shown), ``at``."""
+        return list(self._call("GET", "/_fake/reads")["reads"])
+
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         response = self._http.request(method, path, **kwargs)
         if response.status_code != 200:

@@ -26,6 +26,7 @@ from tripcast.whatsapp.fake.meta import (
     parse_send_request,
     send_response,
 )
+from tripcast.whatsapp.fake.pricing import pricing_for
 
 Fault = Literal[
     "server_error",
@@ -51,6 +52,7 @@ class AcceptedMessage:
     accepted_at: datetime  # the fake's clock (frozen_now when set)
     accepted_epoch: float  # wall clock, for the per-second histogram
     failure_code: int | None = None  # reported later in a failed status webhook
+    pricing: dict[str, Any] | None = None  # what its status webhooks will say it costs
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -88,6 +90,9 @@ class FakeState:
         self._last_inbound: dict[tuple[str, str], datetime] = {}
         self._last_to_recipient: dict[tuple[str, str], float] = {}
         self._recent_sends: defaultdict[str, deque[float]] = defaultdict(deque)
+        # Read receipts (with the typing indicator or not) and media, for the tests.
+        self.read_marks: list[dict[str, Any]] = []
+        self.media: dict[str, Any] = {}
 
     def reseed(self) -> None:
         self._fault_rng = random.Random(self.config.fault_seed)
@@ -173,8 +178,8 @@ class FakeState:
             raise MetaRefusal(code)
         return code
 
-    def _window_open(self, phone_number_id: str, wa_id: str) -> bool:
-        if not self.config.enforce_service_window:
+    def _window_open(self, phone_number_id: str, wa_id: str, *, enforced: bool = True) -> bool:
+        if enforced and not self.config.enforce_service_window:
             return True
         last = self._last_inbound.get((phone_number_id, wa_id))
         window = timedelta(hours=self.config.service_window_hours)
@@ -209,6 +214,12 @@ class FakeState:
             accepted_at=self.now(),
             accepted_epoch=wall,
             failure_code=failure_code,
+            pricing=pricing_for(
+                message_type=request.type,
+                template_name=request.template_name,
+                config=self.config,
+                window_open=self._window_open(phone_number_id, request.wa_id, enforced=False),
+            ),
         )
         self.accepted.append(message)
         self.by_wamid[message.wamid] = message

@@ -208,10 +208,10 @@ def _status(message: AcceptedMessage, name: str, moment: datetime) -> dict[str, 
         "timestamp": epoch_text(moment),
         "recipient_id": message.recipient,
     }
-    if name != "read":  # like Meta: billing details ride on sent and delivered
-        category = "marketing" if message.type == "template" else "service"
-        status["conversation"] = {"id": message.wamid[-20:], "origin": {"type": category}}
-        status["pricing"] = {"billable": True, "pricing_model": "PMP", "category": category}
+    if name != "read" and message.pricing is not None:
+        # Like Meta: pricing rides on sent and delivered; no ``conversation`` under PMP
+        # outside free entry points, which the fake does not model.
+        status["pricing"] = dict(message.pricing)
     if message.callback_data is not None:
         status["biz_opaque_callback_data"] = message.callback_data
     return status
@@ -222,7 +222,6 @@ def _failed_status(message: AcceptedMessage) -> dict[str, Any]:
     refusal = MetaRefusal(code)
     error = refusal.body()["error"]
     status = _status(message, "failed", message.accepted_at)
-    status.pop("conversation", None)
     status.pop("pricing", None)
     status["errors"] = [
         {

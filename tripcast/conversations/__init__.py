@@ -1,0 +1,1 @@
+"""Answering travellers as a person would: read receipts, typing indicator, their media."""

@@ -1,0 +1,41 @@
+"""The cost report as Prefect tasks: build it from the database, publish it as artifacts."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from tripcast.costs.report import CostReport
+from tripcast.tasks.retry import DATABASE_RETRIES
+
+
+@task(name="build-cost-report", cache_policy=NO_CACHE, **DATABASE_RETRIES)
+def build_cost_report(first_day: date, last_day: date, rate_card: Path | None) -> CostReport:
+    """Counts from ``whatsapp_message_pricing`` priced from the card (a bad card fails)."""
+    from tripcast.costs.ratecard import load_rate_card
+    from tripcast.costs.report import cost_report
+    from tripcast.models.engine import get_engine
+
+    card = load_rate_card(rate_card) if rate_card is not None else None
+    return cost_report(get_engine(), first_day=first_day, last_day=last_day, card=card)
+
+
+@task(name="publish-cost-report", cache_policy=NO_CACHE)
+def publish_cost_report(report: CostReport) -> None:
+    """A table artifact (one row per day × category × country) and a bar chart."""
+    from tripcast.costs.chart import markdown_chart
+
+    create_table_artifact(
+        key="whatsapp-costs",
+        table=[row.as_dict(report.currency) for row in report.rows],
+        description=report.summary(),
+    )
+    create_markdown_artifact(
+        key="whatsapp-costs-chart",
+        markdown=markdown_chart(report),
+        description="Estimated WhatsApp cost per day, by category",
+    )
