@@ -6,7 +6,20 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from tripcast.commands import bench, db, demo, fake, rerun, serve, sweep, verify, webhook
+from tripcast.commands import (
+    bench,
+    db,
+    demo,
+    deploy,
+    fake,
+    rerun,
+    serve,
+    stack,
+    sweep,
+    verify,
+    webhook,
+    worker,
+)
 from tripcast.commands.runtime import NotMigrated
 from tripcast.models.embedded import EmbeddedDatabaseError
 from tripcast.models.engine import DatabaseUnavailable
@@ -17,7 +30,20 @@ EXIT_CONFIG = 2
 EXIT_DATABASE = 3
 
 Handler = Callable[[argparse.Namespace], int]
-COMMAND_MODULES = (demo, db, sweep, serve, webhook, rerun, verify, fake, bench)
+COMMAND_MODULES = (
+    demo,
+    db,
+    sweep,
+    serve,
+    deploy,
+    worker,
+    stack,
+    webhook,
+    rerun,
+    verify,
+    fake,
+    bench,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
