@@ -33,6 +33,11 @@ def log_file(state: Path, name: str) -> Path:
 
 
 def is_alive(pid: int) -> bool:
+    try:  # reap it if it is a child of this process that exited (else it stays a zombie)
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # not this process's child: ask the kernel whether the pid exists
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
