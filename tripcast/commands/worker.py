@@ -26,11 +26,12 @@ def _worker(args: argparse.Namespace) -> int:
     from tripcast.topology.prefect_api import check_api, check_pool, require_api_url
     from tripcast.topology.setup import HEARTBEAT_ENV, heartbeat_seconds
 
+    # Local checks first: each failure is one line naming what to fix.
     checkout = worker_checkout()
+    migrated_engine().dispose()
     api_url = require_api_url()
     check_api(api_url)
     check_pool(api_url)
-    migrated_engine()
     prepare_prefect_home()
     env = {**os.environ, "PREFECT_API_URL": api_url, CHECKOUT_ENV: str(checkout)}
     # Heartbeats let the server crash a run whose worker died (see topology.zombies).
