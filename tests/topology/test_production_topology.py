@@ -60,7 +60,8 @@ def prefect_database(engine: Engine, database_factory: DatabaseFactory) -> Itera
 
 @pytest.fixture
 def fake() -> Iterator[FakeCloudApi]:
-    # The travellers wrote to us long ago in real time; the 24-hour window is not tested here.
+    # The fake saw no inbound message from these travellers; the 24-hour window has tests
+    # of its own.
     config = FakeCloudApiConfig(enforce_service_window=False)
     with running_fake_cloud_api(config, in_subprocess=True) as api:
         yield api

@@ -20,6 +20,8 @@ def _up(args: argparse.Namespace) -> int:
     from tripcast.topology.prefect_database import prefect_database_url
     from tripcast.topology.stack import StackPlan, start_stack
 
+    # Every worker's flow runs send: fail here, not in each run.
+    get_settings().require("whatsapp_phone_number_id", "whatsapp_access_token")
     engine = migrated_engine()
     database_url, where = prefect_database_url(engine)
     engine.dispose()
