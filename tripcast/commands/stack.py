@@ -14,15 +14,25 @@ def _home() -> Any:
     return get_settings().home.resolve()
 
 
+def _migrated() -> Any:
+    """Trying the stack on a fresh database should not need a separate step."""
+    from tripcast.models import migrate
+    from tripcast.models.engine import check_connection, get_engine
+
+    engine = get_engine()
+    check_connection(engine)
+    migrate.upgrade(engine)
+    return engine
+
+
 def _up(args: argparse.Namespace) -> int:
-    from tripcast.commands.runtime import migrated_engine
     from tripcast.topology.checkout import installed_checkout
     from tripcast.topology.prefect_database import prefect_database_url
     from tripcast.topology.stack import StackPlan, start_stack
 
     # Every worker's flow runs send: fail here, not in each run.
     get_settings().require("whatsapp_phone_number_id", "whatsapp_access_token")
-    engine = migrated_engine()
+    engine = _migrated()
     database_url, where = prefect_database_url(engine)
     engine.dispose()
     plan = StackPlan(

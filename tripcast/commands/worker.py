@@ -40,6 +40,11 @@ def _worker(args: argparse.Namespace) -> int:
     if args.check:
         print(f"ready: {' '.join(command[1:])} from {checkout}")
         return 0
+    from tripcast.models.embedded import stop_embedded_servers
+
+    # exec skips atexit: release the embedded server's handle now, or it would count
+    # this pid as a user forever and never stop.
+    stop_embedded_servers()
     os.chdir(checkout)
     os.execve(command[0], command, env)  # the worker takes this process's pid and signals
 
