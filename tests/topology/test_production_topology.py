@@ -108,8 +108,18 @@ def stack(
     )
     port = free_port()
     running = Stack(tmp_path / "home", env, f"http://127.0.0.1:{port}/api")
+    # The sweeps, not the always-on dispatcher, send here: that is what is under test.
     up = running.tripcast(
-        "stack", "up", "--workers", "2", "--port", str(port), "--without", "webhook"
+        "stack",
+        "up",
+        "--workers",
+        "2",
+        "--port",
+        str(port),
+        "--without",
+        "webhook",
+        "--without",
+        "dispatcher",
     )
     try:
         assert up.returncode == 0, up.stderr + up.stdout
