@@ -43,7 +43,7 @@ def one_line(done: subprocess.CompletedProcess[str]) -> str:
 
 def test_an_unreachable_prefect_api_is_named(engine: Engine, tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/api"
-    for command in (["worker", "--check"], ["deploy"]):
+    for command in (["worker", "--check"], ["deploy"], ["serve"]):
         done = tripcast(engine, *command, cwd=tmp_path, PREFECT_API_URL=url)
         assert done.returncode == EXIT_CONFIG, done.stderr
         line = one_line(done)
