@@ -219,6 +219,7 @@ def test_topology_sends_once_and_survives_a_killed_worker(
         what="a sweep after the crash completing with nothing left queued",
     )
     after = outbox(engine, datetime.now(UTC))
+    print(f"outbox after the recovery sweep: {after}")  # shown with -s: what the lease holds
 
     # Exactly once: nothing accepted twice, every acceptance recorded or in doubt.
     assert fake.duplicates() == {}
