@@ -20,9 +20,16 @@ IGNORES_SIGTERM = (
 
 def test_the_stack_lists_the_server_the_workers_and_the_receiver() -> None:
     names = [process.name for process in stack_processes(StackPlan(workers=3))]
-    assert names == ["prefect-server", "worker-1", "worker-2", "worker-3", "webhook"]
+    assert names == [
+        "prefect-server",
+        "worker-1",
+        "worker-2",
+        "worker-3",
+        "webhook",
+        "dispatcher",
+    ]
     embedded = stack_processes(
-        StackPlan(workers=1, embedded_database=True, without=frozenset({"webhook"}))
+        StackPlan(workers=1, embedded_database=True, without=frozenset({"webhook", "dispatcher"}))
     )
     assert [process.name for process in embedded] == ["database", "prefect-server", "worker-1"]
     server = stack_processes(StackPlan(port=4321, prefect_database_url="postgresql+asyncpg://x/p"))[

@@ -57,6 +57,7 @@ def stack_processes(plan: StackPlan) -> list[Process]:
         for n in range(1, plan.workers + 1)
     ]
     listed.append(Process("webhook", _tripcast("webhook", "--port", str(plan.webhook_port))))
+    listed.append(Process("dispatcher", _tripcast("dispatch", "--follow")))
     return [process for process in listed if process.name.split("-")[0] not in plan.without]
 
 
