@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -62,6 +63,8 @@ def test_a_missing_work_pool_is_named(engine: Engine, tmp_path: Path) -> None:
     import prefect.settings
 
     url = str(prefect.settings.PREFECT_API_URL.value())
+    # The session's server is shared: another test may have deployed.
+    httpx.delete(f"{url}/work_pools/tripcast", timeout=10)
     done = tripcast(engine, "worker", "--check", cwd=tmp_path, PREFECT_API_URL=url)
     assert done.returncode == EXIT_CONFIG, done.stderr
     assert one_line(done) == (
