@@ -6,8 +6,9 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -17,25 +18,33 @@ from tests.support.world import make_account, make_rule, make_trip, make_user
 
 
 def run_sweep(
-    engine: Engine, *args: str, cwd: Path, settings: dict[str, str] | None = None
+    engine: Engine, *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    import prefect.settings
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIPCAST_")}
-    env |= settings or {}
-    env["TRIPCAST_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
-    # Reuse the session's Prefect test server rather than starting one per process.
-    env["PREFECT_API_URL"] = str(prefect.settings.PREFECT_API_URL.value())
-    env["PREFECT_HOME"] = str(cwd / "prefect")
+    """``tripcast sweep`` without a Prefect server unless ``env`` names one."""
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TRIPCAST_", "PREFECT_"))
+    }
+    environment["TRIPCAST_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+    environment["PREFECT_HOME"] = str(cwd / "prefect")
+    # Were the sweep to start a temporary Prefect API after all, it would fail instead.
+    environment["PREFECT_SERVER_ALLOW_EPHEMERAL_MODE"] = "false"
+    environment.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "tripcast.cli", "sweep", *args],
-        env=env,
+        env=environment,
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=180,
         check=False,
     )
+
+
+def harness_api() -> dict[str, str]:
+    """The session's Prefect test server, as PREFECT_API_URL."""
+    import prefect.settings
+
+    return {"PREFECT_API_URL": str(prefect.settings.PREFECT_API_URL.value())}
 
 
 @pytest.mark.usefixtures("prefect_harness")
@@ -47,12 +56,17 @@ def test_sweep_command_plans_and_executes_once(engine: Engine, tmp_path: Path) -
         make_rule(
             connection, user_id=user, trigger_type="trip_start", trigger_config={"days_before": 1}
         )
-    done = run_sweep(engine, "--now", "2026-05-01T09:00:00Z", "--no-dispatch", cwd=tmp_path)
+    api = harness_api()
+    done = run_sweep(
+        engine, "--now", "2026-05-01T09:00:00Z", "--no-dispatch", cwd=tmp_path, env=api
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["planned"]["trip_start"] == 1
     assert report["jobs"] == {"completed:send_whatsapp": 1}
-    again = run_sweep(engine, "--now", "2026-05-01T09:01:00Z", "--no-dispatch", cwd=tmp_path)
+    again = run_sweep(
+        engine, "--now", "2026-05-01T09:01:00Z", "--no-dispatch", cwd=tmp_path, env=api
+    )
     assert json.loads(again.stdout)["jobs"] == {}
     with engine.connect() as connection:
         assert connection.exec_driver_sql(
@@ -78,7 +92,7 @@ def test_sweep_refuses_a_token_pasted_with_a_newline_before_claiming_anything(
         "TRIPCAST_WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
         "TRIPCAST_WHATSAPP_ACCESS_TOKEN": "EAAG-pasted-token\n",
     }
-    done = run_sweep(engine, "--now", "2026-05-01T09:00:00Z", cwd=tmp_path, settings=whatsapp)
+    done = run_sweep(engine, "--now", "2026-05-01T09:00:00Z", cwd=tmp_path, env=whatsapp)
     assert done.returncode == 2
     assert done.stderr.strip() == (
         "tripcast: TRIPCAST_WHATSAPP_ACCESS_TOKEN is invalid: must not contain spaces, "
@@ -99,3 +113,43 @@ def test_sweep_refuses_naive_now_and_unmigrated_database(engine: Engine, tmp_pat
     stale = run_sweep(engine, "--no-dispatch", cwd=tmp_path)
     assert stale.returncode == 3
     assert stale.stderr.strip().endswith("run `tripcast db upgrade` first")
+
+
+def test_sweep_without_a_prefect_server_runs_here_and_sends_once(
+    engine: Engine, tmp_path: Path, fake_whatsapp: Any
+) -> None:
+    from tests.dispatch.builders import make_traveller
+
+    with engine.begin() as connection:
+        user = make_traveller(connection, last_inbound_at=datetime.now(UTC)).user_id
+        make_trip(connection, user_id=user, start=date(2026, 5, 2))
+        make_rule(
+            connection, user_id=user, trigger_type="trip_start", trigger_config={"days_before": 1}
+        )
+    whatsapp = {
+        "TRIPCAST_WHATSAPP_API_URL": fake_whatsapp.base_url,
+        "TRIPCAST_WHATSAPP_PHONE_NUMBER_ID": fake_whatsapp.phone_number_id,
+        "TRIPCAST_WHATSAPP_ACCESS_TOKEN": fake_whatsapp.access_token,
+    }
+    done = run_sweep(engine, "--now", "2026-05-01T09:00:00Z", cwd=tmp_path, env=whatsapp)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["planned"]["trip_start"] == 1
+    assert report["jobs"] == {"completed:send_whatsapp": 1}
+    assert report["messages"] == {"sent": 1}
+    with engine.connect() as connection:
+        message_id = connection.exec_driver_sql("SELECT id FROM whatsapp_messages").scalar_one()
+    assert fake_whatsapp.accepted_count(str(message_id)) == 1
+    # No Prefect state was written: no temporary server ran.
+    assert not (tmp_path / "prefect").exists() or not any((tmp_path / "prefect").iterdir())
+
+
+def test_sweep_with_an_unreachable_prefect_server_says_so(engine: Engine, tmp_path: Path) -> None:
+    from tests.topology.support import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/api"
+    done = run_sweep(engine, "--no-dispatch", cwd=tmp_path, env={"PREFECT_API_URL": url})
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith(f"tripcast: PREFECT_API_URL {url} does not answer")
+    assert line.endswith("start the Prefect server or fix PREFECT_API_URL")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -18,6 +19,16 @@ def _serve(args: argparse.Namespace) -> int:
     engine = migrated_engine()
     serve_metrics(engine, port=settings.metrics_port, host=settings.metrics_host)
     prepare_prefect_home()
+    api_url = os.environ.get("PREFECT_API_URL", "").strip()
+    if api_url:
+        from tripcast.topology.prefect_api import check_api
+        from tripcast.topology.setup import HEARTBEAT_ENV, heartbeat_seconds
+        from tripcast.topology.zombies import ensure_zombie_automation
+
+        check_api(api_url.rstrip("/"))
+        # As with workers: a run whose process died is crashed and frees its slot.
+        os.environ[HEARTBEAT_ENV] = str(heartbeat_seconds())
+        ensure_zombie_automation(heartbeat_seconds=heartbeat_seconds())
     from prefect import serve
 
     from tripcast.commands.dispatch import log_to_stderr, start_follower_thread

@@ -8,6 +8,13 @@ from typing import Any
 from prefect import flow
 from prefect.states import Failed
 
+from tripcast.automations.sweep import (
+    BATCHES_PER_TASK_RUN,
+    HORIZON,
+    MAX_LATENESS,
+    MIN_DISPATCH_BATCH,
+    sweep_result,
+)
 from tripcast.dispatch import DispatchReport, DispatchStopped
 from tripcast.dispatch.tasks import dispatch_batch
 from tripcast.flows.timing import resolve_now, run_name
@@ -65,12 +72,6 @@ def scheduled_messages(now: datetime | None = None, horizon_hours: float = 1) ->
     return _plan("scheduled-messages", ["schedule"], now=now, horizon_hours=horizon_hours)
 
 
-# Batches per dispatch task run: enough for the dispatcher's lanes to overlap one
-# batch's database work with another's sends (one batch per task run dispatched ~290/s),
-# few enough that the Prefect UI still shows progress through a large backlog.
-BATCHES_PER_TASK_RUN = 20
-
-
 def _dispatch_all(*, now: datetime | None, batch_size: int) -> DispatchReport:
     """Dispatch task run after task run until nothing is left to send now."""
     total = DispatchReport()
@@ -89,10 +90,7 @@ def minute_sweep(
     due jobs, send the pending messages."""
     moment = resolve_now(now)
     planned = plan_rules_task(
-        trigger_types=list(TRIGGER_TYPES),
-        now=moment,
-        horizon=timedelta(minutes=15),
-        max_lateness=timedelta(hours=24),
+        trigger_types=list(TRIGGER_TYPES), now=moment, horizon=HORIZON, max_lateness=MAX_LATENESS
     )
     executed = execute_jobs_task(now=moment, batch_size=batch_size)
     rows = plan_rows(planned) + job_rows(executed)
@@ -101,7 +99,7 @@ def minute_sweep(
         # Before sending: the typing indicator shows while the answers leave.
         rows += acknowledge_rows(acknowledge_answers_task(now=moment))
         try:
-            sent = _dispatch_all(now=now, batch_size=max(batch_size, 500))
+            sent = _dispatch_all(now=now, batch_size=max(batch_size, MIN_DISPATCH_BATCH))
         except DispatchStopped as stopped:
             publish_summary(
                 key="minute-sweep-summary",
@@ -114,8 +112,4 @@ def minute_sweep(
         rows=rows + dispatch_rows(sent),
         description=f"Sweep at {moment:%Y-%m-%d %H:%M:%S} UTC",
     )
-    return {
-        "planned": planned.planned,
-        "jobs": dict(executed.outcomes),
-        "messages": {kind: n for kind, n in sent.counts().items() if n},
-    }
+    return sweep_result(planned, executed, sent)

@@ -1,0 +1,79 @@
+"""The minute sweep's steps without Prefect: what ``tripcast sweep`` runs when no Prefect
+server is configured, so that a one-off sweep costs its work and not a temporary
+Prefect API. The ``minute-sweep`` flow runs the same steps as task runs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from tripcast.automations.execution import BatchReport, ExecutionSettings, execute_due_jobs
+from tripcast.automations.planner import PlanReport, plan_rules
+from tripcast.dispatch.dispatcher import run_dispatch, utc_now
+from tripcast.dispatch.report import DispatchReport
+from tripcast.dispatch.settings import DispatchSettings
+from tripcast.flows.timing import resolve_now
+from tripcast.rules.triggers import TRIGGER_TYPES
+from tripcast.settings import Settings
+
+HORIZON = timedelta(minutes=15)
+MAX_LATENESS = timedelta(hours=24)
+MIN_DISPATCH_BATCH = 500
+# Batches per dispatch task run: enough for the dispatcher's lanes to overlap one
+# batch's database work with another's sends (one batch per task run dispatched ~290/s),
+# few enough that the Prefect UI still shows progress through a large backlog.
+BATCHES_PER_TASK_RUN = 20
+
+
+def sweep_result(
+    planned: PlanReport, executed: BatchReport, sent: DispatchReport
+) -> dict[str, Any]:
+    """What ``tripcast sweep`` prints and the flow returns."""
+    return {
+        "planned": planned.planned,
+        "jobs": dict(executed.outcomes),
+        "messages": {kind: n for kind, n in sent.counts().items() if n},
+    }
+
+
+def execution_settings(settings: Settings) -> ExecutionSettings:
+    return ExecutionSettings(
+        smtp_url=settings.smtp_url.get_secret_value() if settings.smtp_url else None,
+        email_from=settings.email_from,
+    )
+
+
+def sweep_once(
+    engine: Engine, *, now: datetime | None, settings: Settings, batch_size: int, dispatch: bool
+) -> dict[str, Any]:
+    """Plan what is due soon, execute due jobs, send pending messages; in this process.
+
+    ``now`` pins the clock (replays) as in the flow. Raises ``DispatchStopped`` when
+    WhatsApp refuses the account.
+    """
+    moment = resolve_now(now)
+    planned = plan_rules(
+        engine,
+        now=moment,
+        trigger_types=list(TRIGGER_TYPES),
+        horizon=HORIZON,
+        max_lateness=MAX_LATENESS,
+    )
+    executed = execute_due_jobs(
+        engine, now=moment, settings=execution_settings(settings), batch_size=batch_size
+    )
+    sent = DispatchReport()
+    if dispatch:
+        from tripcast.whatsapp.client import WhatsAppClient
+
+        sent = run_dispatch(
+            engine,
+            client_factory=lambda: WhatsAppClient.from_settings(settings),
+            settings=DispatchSettings.from_settings(settings),
+            now_fn=(lambda: now) if now is not None else utc_now,
+            batch_size=max(batch_size, MIN_DISPATCH_BATCH),
+        )
+    return sweep_result(planned, executed, sent)
