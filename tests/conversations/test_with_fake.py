@@ -78,3 +78,24 @@ async def _acknowledge(fake: FakeCloudApi, engine: Engine) -> None:
     async with fake.client() as client:
         report = await acknowledge_answers(engine, client, now=datetime.now(UTC))
     assert report.marked_read == 1
+
+
+def test_a_sweep_without_a_prefect_server_marks_answered_messages_read_too(
+    fake: FakeCloudApi, configured: Engine
+) -> None:
+    """``tripcast sweep`` with no Prefect server runs the sweep's steps in its own process:
+    the read receipts are one of them, as in the flow."""
+    from tripcast.automations.sweep import sweep_once
+    from tripcast.settings import get_settings
+
+    with configured.begin() as connection:
+        traveller = make_traveller(connection, phone="351912345679")
+        connection.exec_driver_sql(
+            "INSERT INTO whatsapp_messages (user_id, whatsapp_account_id, direction, "
+            "message_type, content, external_id, status, delivered_at) VALUES (%(u)s, %(a)s, "
+            "'inbound', 'text', 'Is the ferry on time?', 'wamid.FERRY', 'delivered', now())",
+            {"u": traveller.user, "a": traveller.account},
+        )
+        make_outbound(connection, traveller, status="pending")  # the automation's answer
+    sweep_once(configured, now=None, settings=get_settings(), batch_size=50, dispatch=True)
+    assert [mark["message_id"] for mark in fake.read_marks()] == ["wamid.FERRY"]

@@ -69,6 +69,7 @@ def sweep_once(
     if dispatch:
         from tripcast.whatsapp.client import WhatsAppClient
 
+        _acknowledge(engine, now=moment, settings=settings)
         sent = run_dispatch(
             engine,
             client_factory=lambda: WhatsAppClient.from_settings(settings),
@@ -77,3 +78,19 @@ def sweep_once(
             batch_size=max(batch_size, MIN_DISPATCH_BATCH),
         )
     return sweep_result(planned, executed, sent)
+
+
+def _acknowledge(engine: Engine, *, now: datetime, settings: Settings) -> None:
+    """As the flow does before sending: answered travellers' messages are marked read."""
+    import asyncio
+
+    from tripcast.conversations.acknowledge import acknowledge_answers
+    from tripcast.whatsapp.client import WhatsAppClient
+
+    async def run() -> None:
+        async with WhatsAppClient.from_settings(settings) as client:
+            await acknowledge_answers(
+                engine, client, now=now, typing=settings.whatsapp_typing_indicator
+            )
+
+    asyncio.run(run())
