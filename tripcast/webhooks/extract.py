@@ -65,9 +65,18 @@ class Receipt:
 
 
 @dataclass(frozen=True, slots=True)
+class Identity:
+    """A traveller's business-scoped user ID, and the phone number and username with it."""
+
+    bsuid: str
+    wa_id: str | None
+    username: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Inbound:
     wamid: str
-    sender: str
+    sender: str | None  # the phone number; None for a traveller known by BSUID only
     at: datetime
     wa_type: str
     message_type: str
@@ -79,6 +88,7 @@ class Inbound:
     phone_number_id: str
     profile_name: str | None
     delivery_id: uuid.UUID | None = None
+    sender_user_id: str | None = None  # the BSUID
 
 
 @dataclass
@@ -88,6 +98,7 @@ class Extracted:
     notices: list[Notice] = field(default_factory=list)  # system, edit, revoke
     rejected: list[ReviewItem] = field(default_factory=list)  # items never applicable
     unused: Counter[str] = field(default_factory=Counter)  # kept in the delivery, not applied
+    identities: list[Identity] = field(default_factory=list)  # BSUIDs seen, with numbers
 
 
 def failed_reason(errors: list[DeliveryError]) -> str:
@@ -104,7 +115,7 @@ def receipt_from(status: Status, raw: dict[str, Any], **ids: uuid.UUID | None) -
         wamid=status.id,
         status=status.status,
         at=status.timestamp,
-        recipient=status.recipient_id,
+        recipient=status.recipient,
         callback=status.biz_opaque_callback_data,
         error_code=status.errors[0].code if failed and status.errors else None,
         failed_reason=failed_reason(status.errors) if failed else None,
@@ -176,11 +187,13 @@ def _extract_value(out: Extracted, value: Any, *, path: str, delivery_id: uuid.U
         return
     for key in value.keys() - VALUE_KEYS:
         out.unused[f"value:{key[:NAME_MAX]}"] += 1  # value-level errors, echoes, ...
-    names = _names(value.get("contacts"))
+    names = _contacts(out, value.get("contacts"))
     for raw, at in _items(out, value, "statuses", path=path, **ids):
         status = _validated(out, Status, raw, path=at, **ids)
         if status is None:
             continue
+        if status.recipient_user_id:
+            out.identities.append(Identity(status.recipient_user_id, status.recipient_id, None))
         if status.status not in KNOWN_STATUSES:
             out.unused[f"status:{status.status}"] += 1  # played, ...
             continue
@@ -223,15 +236,23 @@ def _validated(
         return None
 
 
-def _names(contacts: Any) -> dict[str, str | None]:
-    """Profile names by wa_id; a contact of another shape only costs its name."""
+def _contacts(out: Extracted, contacts: Any) -> dict[str, str | None]:
+    """Profile names by wa_id and by BSUID; each contact with a BSUID is an identity.
+
+    A contact of another shape only costs its name.
+    """
     names: dict[str, str | None] = {}
     for raw in contacts if isinstance(contacts, list) else []:
         try:
             contact = Contact.model_validate(raw)
         except ValidationError:
             continue
-        names[contact.wa_id] = contact.profile.name if contact.profile else None
+        name = contact.profile.name if contact.profile else None
+        for key in (contact.wa_id, contact.user_id):
+            if key:
+                names[key] = name
+        if contact.user_id:
+            out.identities.append(Identity(contact.user_id, contact.wa_id, contact.username))
     return names
 
 
@@ -261,8 +282,9 @@ def inbound_from(
         metadata={"wa_type": message.type, **extra},
         raw=raw,
         phone_number_id=phone_number_id,
-        profile_name=names.get(message.sender),
+        profile_name=names.get(message.sender or message.sender_user_id or ""),
         delivery_id=delivery_id,
+        sender_user_id=message.sender_user_id,
     )
 
 

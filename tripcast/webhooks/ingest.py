@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection, Engine
 from tripcast.templates.events import apply_template_webhooks
 from tripcast.webhooks.consent import apply_consent
 from tripcast.webhooks.extract import Extracted, MalformedDelivery, extract, receipt_from_raw
+from tripcast.webhooks.identity import apply_identities
 from tripcast.webhooks.inbound import apply_inbound
 from tripcast.webhooks.receipts import RetryPolicy, apply_receipts, claim_backlog
 from tripcast.webhooks.report import IngestReport
@@ -178,11 +179,15 @@ def _apply(
         work.inbound += found.inbound
         work.notices += found.notices
         work.rejected += found.rejected
+        work.identities += found.identities
         report.unused.update(found.unused)
         statuses.append("applied")
         errors.append(None)
     for kept in backlog:
         work.receipts.append(receipt_from_raw(kept["payload"], backlog_id=kept["id"]))
+    identities = apply_identities(connection, work.identities, now=now)
+    report.add_identities(identities)
+    work.inbound = identities.linked + work.inbound  # sent before anything in this batch
     report.add_receipts(apply_receipts(connection, work.receipts, now=now, policy=policy.receipts))
     inbound = apply_inbound(connection, work.inbound)
     report.add_inbound(inbound)

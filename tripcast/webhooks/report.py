@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from tripcast.webhooks.consent import ConsentOutcome
+from tripcast.webhooks.identity import IdentityOutcome
 from tripcast.webhooks.inbound import InboundOutcome
 from tripcast.webhooks.receipts import ReceiptOutcome
 from tripcast.webhooks.review import NoticeOutcome
@@ -42,6 +43,9 @@ class IngestReport:
     cancelled_messages: int = 0
     cancelled_jobs: int = 0
     template_updates: int = 0  # template catalog rows changed by template webhooks
+    identities_learned: int = 0  # accounts that learned a BSUID or username
+    identity_conflicts: int = 0  # a BSUID another account already holds: not applied
+    unknown_senders_linked: int = 0  # kept messages stored as an account's, by BSUID
 
     @property
     def idle(self) -> bool:
@@ -62,6 +66,11 @@ class IngestReport:
         self.inbound_stored += outcome.stored
         self.inbound_duplicates += outcome.duplicates
         self.unknown_senders += outcome.unknown_senders
+
+    def add_identities(self, outcome: IdentityOutcome) -> None:
+        self.identities_learned += outcome.learned
+        self.identity_conflicts += outcome.conflicts
+        self.unknown_senders_linked += len(outcome.linked)
 
     def add_notices(self, outcome: NoticeOutcome) -> None:
         self.items_rejected += outcome.items_rejected
