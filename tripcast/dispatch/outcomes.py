@@ -106,9 +106,10 @@ def accepted(send: Send, result: SendResult, *, now: datetime) -> tuple[Outcome,
     message: dict[str, Any] = {"id": result.message_id}
     if result.message_status is not None:
         message["message_status"] = result.message_status
+    contact = {"input": result.input, "wa_id": result.wa_id, "user_id": result.user_id}
     response = {
         "messaging_product": "whatsapp",
-        "contacts": [{"input": result.input, "wa_id": result.wa_id}],
+        "contacts": [{key: value for key, value in contact.items() if value is not None}],
         "messages": [message],
     }
     outcome = Outcome(
@@ -230,7 +231,7 @@ def _log(
     return AttemptLog(
         user_id=claimed.user_id,
         message_id=claimed.id,
-        recipient=claimed.phone_number,
+        recipient=send.to,
         status=status,
         provider_response=response,
         error_message=error_message,

@@ -42,7 +42,7 @@ RETURNING m.id, m.user_id, m.message_type, m.content, m.metadata,
   a.phone_number, a.opt_in_status, a.last_inbound_at,
   (SELECT p.marketing FROM public.notification_preferences AS p
    WHERE p.user_id = m.user_id) AS marketing,
-  m.created_at, a.opted_out_at
+  m.created_at, a.opted_out_at, a.bsuid
 """
 
 # Batch updates lock their rows in id order first, as the webhook ingest does, so the

@@ -47,6 +47,7 @@ def claim_batch(
             marketing=row.marketing,
             created_at=row.created_at,
             opted_out_at=row.opted_out_at,
+            bsuid=row.bsuid,
         )
         for row in rows
     ]

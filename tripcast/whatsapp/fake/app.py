@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from tripcast.whatsapp.fake import report, templates
 from tripcast.whatsapp.fake.config import FakeCloudApiConfig
+from tripcast.whatsapp.fake.identity import inbound_identity
 from tripcast.whatsapp.fake.state import FakeState, Fault
 from tripcast.whatsapp.fake.webhooks import WebhookDispatcher, epoch_text
 
@@ -194,14 +195,15 @@ async def post_inbound(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text="'from' must be the traveller's E.164 digits")
     phone_number_id = str(body.get("phone_number_id") or state.config.phone_number_id)
     moment = state.record_inbound(sender, phone_number_id=phone_number_id)
+    name = str(body.get("name") or "Traveller")
+    who, contact = inbound_identity(state.config, sender, name)  # BSUID, maybe no number
     message: dict[str, Any] = {
-        "from": sender,
+        **who,
         "id": state.new_wamid(),
         "timestamp": epoch_text(moment),
         "type": "text",
         "text": {"body": str(body.get("text", ""))},
     }
-    contact = {"profile": {"name": str(body.get("name") or "Traveller")}, "wa_id": sender}
     delivered = request.app[DISPATCHER].enqueue_inbound(
         phone_number_id=phone_number_id, message=message, contact=contact
     )

@@ -51,6 +51,7 @@ class AcceptedMessage:
     accepted_at: datetime  # the fake's clock (frozen_now when set)
     accepted_epoch: float  # wall clock, for the per-second histogram
     failure_code: int | None = None  # reported later in a failed status webhook
+    by_bsuid: bool = False  # sent to the traveller's BSUID rather than their number
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -209,6 +210,7 @@ class FakeState:
             accepted_at=self.now(),
             accepted_epoch=wall,
             failure_code=failure_code,
+            by_bsuid=request.user_id is not None,
         )
         self.accepted.append(message)
         self.by_wamid[message.wamid] = message

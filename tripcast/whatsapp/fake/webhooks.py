@@ -19,6 +19,8 @@ from typing import Any
 
 import aiohttp
 
+from tripcast.whatsapp.fake.config import FakeCloudApiConfig
+from tripcast.whatsapp.fake.identity import bsuid_for, hides_number
 from tripcast.whatsapp.fake.meta import MetaRefusal
 from tripcast.whatsapp.fake.state import AcceptedMessage, FakeState
 from tripcast.whatsapp.webhook import SIGNATURE_HEADER, sign
@@ -90,12 +92,13 @@ class WebhookDispatcher:
     def enqueue_accepted(self, message: AcceptedMessage) -> None:
         if self._state.config.webhook_url is None:
             return
+        config = self._state.config
         if message.failure_code is not None:
-            updates = [_failed_status(message)]
+            updates = [_failed_status(message, config)]
         else:
             updates = [
-                _status(message, name, message.accepted_at + timedelta(seconds=step))
-                for step, name in enumerate(self._state.config.webhook_statuses)
+                _status(message, name, message.accepted_at + timedelta(seconds=step), config)
+                for step, name in enumerate(config.webhook_statuses)
             ]
         for update in updates:
             self._push(_Update(message.phone_number_id, status=update))
@@ -201,13 +204,18 @@ def epoch_text(moment: datetime) -> str:
     return str(int(moment.timestamp()))
 
 
-def _status(message: AcceptedMessage, name: str, moment: datetime) -> dict[str, Any]:
+def _status(
+    message: AcceptedMessage, name: str, moment: datetime, config: FakeCloudApiConfig
+) -> dict[str, Any]:
     status: dict[str, Any] = {
         "id": message.wamid,
         "status": name,
         "timestamp": epoch_text(moment),
         "recipient_id": message.recipient,
+        "recipient_user_id": bsuid_for(message.recipient),
     }
+    if message.by_bsuid and hides_number(config, message.recipient):
+        del status["recipient_id"]  # sent to the BSUID of a traveller with a username
     if name != "read":  # like Meta: billing details ride on sent and delivered
         category = "marketing" if message.type == "template" else "service"
         status["conversation"] = {"id": message.wamid[-20:], "origin": {"type": category}}
@@ -217,11 +225,13 @@ def _status(message: AcceptedMessage, name: str, moment: datetime) -> dict[str, 
     return status
 
 
-def _failed_status(message: AcceptedMessage) -> dict[str, Any]:
+def _failed_status(message: AcceptedMessage, config: FakeCloudApiConfig) -> dict[str, Any]:
     code = message.failure_code or 131000
     refusal = MetaRefusal(code)
     error = refusal.body()["error"]
-    status = _status(message, "failed", message.accepted_at)
+    status = _status(message, "failed", message.accepted_at, config)
+    if not message.by_bsuid:
+        del status["recipient_user_id"]  # as Meta: failed statuses of sends by number
     status.pop("conversation", None)
     status.pop("pricing", None)
     status["errors"] = [
