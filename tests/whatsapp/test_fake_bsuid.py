@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.whatsapp.receiver import WebhookReceiver
+from tripcast.whatsapp.errors import WhatsAppError
 from tripcast.whatsapp.fake import FakeCloudApi
 from tripcast.whatsapp.fake.config import FakeCloudApiConfig
 from tripcast.whatsapp.fake.identity import bsuid_for, hides_number, wa_id_for
@@ -73,3 +74,30 @@ async def test_a_recipient_that_is_not_a_known_bsuid_is_refused(fake: FakeCloudA
         with pytest.raises(Exception, match="recipient must be a business-scoped user ID"):
             await client.send_text("PT.12345", "hi")
     assert fake.state()["refusals"] == {"100": 1}
+
+
+@pytest.mark.parametrize(
+    ("code", "family", "http_status"),
+    [
+        (131049, "marketing_limit", 400),
+        (130472, "experiment", 400),
+        (131053, "media", 400),
+        (131008, "parameter", 400),
+        (131009, "parameter", 400),
+        (131037, "account", 400),
+        (131045, "account", 400),
+        (131042, "payment", 400),
+        (368, "account", 403),
+        (133010, "not_registered", 400),
+    ],
+)
+async def test_each_new_meta_code_is_injectable_and_classified(
+    fake: FakeCloudApi, code: int, family: str, http_status: int
+) -> None:
+    fake.script_faults(code)
+    async with fake.client() as client:
+        with pytest.raises(WhatsAppError) as caught:
+            await client.send_text(ANA, "hi")
+    error = caught.value
+    assert (error.code, error.family, error.http_status) == (code, family, http_status)
+    assert error.details  # Meta's error_data.details, as documented

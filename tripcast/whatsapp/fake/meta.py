@@ -57,8 +57,36 @@ _TEXTS: dict[int, tuple[str, str]] = {
         "The recipient stopped marketing messages.",
     ),
     133010: (
-        "(#133010) Account not registered",
+        "(#133010) Phone number Not Registered",
         "The phone number is not registered on the WhatsApp Business Platform.",
+    ),
+    130472: (
+        "(#130472) User's number is part of an experiment",
+        "Failed to send message because this user's phone number is part of an experiment",
+    ),
+    131053: (
+        "(#131053) Media upload error",
+        "Unable to upload the media used in the message.",
+    ),
+    131008: ("(#131008) Required parameter is missing", "The parameter to is required."),
+    131009: ("(#131009) Parameter value is not valid", "Parameter 'type' is not valid."),
+    131037: (
+        "(#131037) WhatsApp provided number needs display name approval before message can "
+        "be sent.",
+        "The display name of the business phone number is not approved.",
+    ),
+    131042: (
+        "(#131042) Business eligibility payment issue",
+        "Message failed to send because there were one or more errors related to your "
+        "payment method.",
+    ),
+    131045: (
+        "(#131045) Incorrect certificate",
+        "Message failed to send due to a phone number registration error.",
+    ),
+    368: (
+        "(#368) Temporarily blocked for policies violations",
+        "The WhatsApp Business Account is restricted from messaging for policy violations.",
     ),
     131000: ("(#131000) Something went wrong", "Message failed to send due to an unknown error."),
     132000: (
