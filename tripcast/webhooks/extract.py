@@ -144,6 +144,8 @@ def extract(payload: Any, *, delivery_id: uuid.UUID | None = None) -> Extracted:
     for e, entry in enumerate(envelope.entry):
         for c, change in enumerate(entry.changes):
             path = f"entry.{e}.changes.{c}.value"
+            if change.field == "user_preferences":
+                continue  # applied by tripcast.webhooks.marketing
             if change.field != "messages":
                 out.unused[f"field:{change.field[:NAME_MAX]}"] += 1  # template, account, ...
                 continue
