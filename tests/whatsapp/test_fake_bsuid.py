@@ -101,3 +101,20 @@ async def test_each_new_meta_code_is_injectable_and_classified(
     error = caught.value
     assert (error.code, error.family, error.http_status) == (code, family, http_status)
     assert error.details  # Meta's error_data.details, as documented
+
+
+async def test_statuses_carry_contacts_with_the_username_on_delivered_and_read(
+    fake: FakeCloudApi, receiver: WebhookReceiver
+) -> None:
+    fake.set_config(webhook_url=receiver.url, username_numbers=[BEA], enforce_service_window=False)
+    async with fake.client() as client:
+        await client.send_text(BEA, "Boa viagem")
+    fake.wait_for_webhooks()
+    contacts = [
+        (c.wa_id, c.user_id, c.username)
+        for d in receiver.deliveries
+        for v in parse_webhook(d.body).message_values()
+        for c in v.contacts
+    ]
+    assert (BEA, bsuid_for(BEA), None) in contacts  # sent: no username yet
+    assert (BEA, bsuid_for(BEA), "traveller.5672") in contacts  # delivered, read

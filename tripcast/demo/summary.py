@@ -21,6 +21,12 @@ FROM public.whatsapp_messages WHERE status = 'failed' GROUP BY 1
 JOBS_BY_STATUS = "SELECT status, count(*) FROM public.scheduled_jobs GROUP BY 1"
 CONSENT = "SELECT outcome, count(*) FROM public.consent_events GROUP BY 1"
 LOGS = "SELECT status, count(*) FROM public.delivery_logs GROUP BY 1"
+IDENTITY = """
+SELECT count(*) FILTER (WHERE bsuid IS NOT NULL),
+       count(*) FILTER (WHERE username IS NOT NULL),
+       count(*) FILTER (WHERE username IS NOT NULL AND opt_in_status = 'opted_out')
+FROM public.whatsapp_accounts
+"""
 
 
 @dataclass
@@ -35,6 +41,9 @@ class DemoSummary:
     delivery_logs: Counter[str] = field(default_factory=Counter)
     # Messages of the template paused mid-day: how many waited, then how they ended.
     template_pause: Counter[str] = field(default_factory=Counter)
+    # Accounts with a business-scoped user ID, with a username (number withheld), and
+    # of those the ones a STOP that carried only the BSUID opted out.
+    identities: Counter[str] = field(default_factory=Counter)
 
 
 def read_summary(
@@ -55,6 +64,10 @@ def read_summary(
             (summary.delivery_logs, LOGS),
         ):
             target.update({key: count for key, count in connection.exec_driver_sql(sql).all()})
+        bsuids, usernames, stopped = connection.exec_driver_sql(IDENTITY).one()
+    summary.identities.update(
+        {"with a BSUID": bsuids, "with a username": usernames, "username, opted out": stopped}
+    )
     return summary
 
 
@@ -71,6 +84,7 @@ def render(summary: DemoSummary) -> list[tuple[str, list[tuple[str, int]]]]:
         ("Jobs by status", sorted(summary.jobs.items())),
         ("Delivery logs by status", sorted(summary.delivery_logs.items())),
         ("Paused template (trip_reminder)", sorted(summary.template_pause.items())),
+        ("Business-scoped user IDs", sorted(summary.identities.items())),
     ]
 
 

@@ -41,6 +41,9 @@ class World:
     chatty: list[str] = field(default_factory=list)  # will write to us during the day
     stoppers: list[str] = field(default_factory=list)  # will answer STOP
     chatty_users: list[uuid.UUID] = field(default_factory=list)
+    # Has a WhatsApp username: Meta withholds their number, so their STOP arrives with
+    # only their business-scoped user ID (one of the stoppers).
+    username_holders: list[str] = field(default_factory=list)
 
 
 def phone_for(index: int, template: str) -> str:
@@ -92,6 +95,7 @@ def seed_world(connection: Connection, *, travellers: int, day: date, seed: int 
     by_phone = {p["phone"]: p["id"] for p in people}
     world.chatty_users = [by_phone[phone] for phone in world.chatty]
     world.stoppers = opted_in[40:46]
+    world.username_holders = world.stoppers[-1:]
     _insert_people(connection, people, day=day)
     _insert_trips(connection, people, day=day)
     _insert_rules(connection, people)

@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 
 from tripcast.whatsapp.fake.config import FakeCloudApiConfig
-from tripcast.whatsapp.fake.identity import bsuid_for, hides_number
+from tripcast.whatsapp.fake.identity import bsuid_for, hides_number, username_for
 from tripcast.whatsapp.fake.meta import MetaRefusal
 from tripcast.whatsapp.fake.state import AcceptedMessage, FakeState
 from tripcast.whatsapp.webhook import SIGNATURE_HEADER, sign
@@ -101,9 +101,10 @@ class WebhookDispatcher:
                 for step, name in enumerate(config.webhook_statuses)
             ]
         for update in updates:
-            self._push(_Update(message.phone_number_id, status=update))
+            contact = _status_contact(message, update, config)
+            self._push(_Update(message.phone_number_id, status=update, contact=contact))
             if self._rng.random() < self._state.config.webhook_duplicate_rate:
-                self._push(_Update(message.phone_number_id, status=update))
+                self._push(_Update(message.phone_number_id, status=update, contact=contact))
 
     def enqueue_inbound(
         self, *, phone_number_id: str, message: dict[str, Any], contact: dict[str, Any]
@@ -186,6 +187,7 @@ def _payload(state: FakeState, batch: list[_Update]) -> dict[str, Any]:
             value.setdefault("statuses", []).append(update.status)
         if update.message is not None:
             value.setdefault("messages", []).append(update.message)
+        if update.contact is not None and update.contact not in value.get("contacts", []):
             value.setdefault("contacts", []).append(update.contact)
     changes = [{"value": value, "field": "messages"} for value in values.values()] + others
     entry = {"id": state.config.business_account_id, "changes": changes}
@@ -223,6 +225,21 @@ def _status(
     if message.callback_data is not None:
         status["biz_opaque_callback_data"] = message.callback_data
     return status
+
+
+def _status_contact(
+    message: AcceptedMessage, status: dict[str, Any], config: FakeCloudApiConfig
+) -> dict[str, Any] | None:
+    """The ``contacts[]`` entry Meta adds to a status: none for a failed one; the
+    username only on delivered and read, for a traveller who has one."""
+    if status["status"] == "failed":
+        return None
+    contact: dict[str, Any] = {"user_id": status["recipient_user_id"]}
+    if "recipient_id" in status:
+        contact["wa_id"] = status["recipient_id"]
+    if status["status"] in ("delivered", "read") and hides_number(config, message.recipient):
+        contact["profile"] = {"username": username_for(message.recipient)}
+    return contact
 
 
 def _failed_status(message: AcceptedMessage, config: FakeCloudApiConfig) -> dict[str, Any]:
