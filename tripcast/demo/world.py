@@ -99,7 +99,26 @@ def seed_world(connection: Connection, *, travellers: int, day: date, seed: int 
     _insert_people(connection, people, day=day)
     _insert_trips(connection, people, day=day)
     _insert_rules(connection, people)
+    _insert_welcome(connection, [by_phone[phone] for phone in world.username_holders])
     return world
+
+
+def _insert_welcome(connection: Connection, users: list[uuid.UUID]) -> None:
+    """A welcome template the application queues for these travellers at midnight: its
+    status webhooks carry their number with their BSUID, so tripcast learns the BSUID
+    before their later messages arrive without the number."""
+    template = {"name": "daily_digest", "language": {"code": "en_US"}}
+    _many(
+        connection,
+        "INSERT INTO whatsapp_messages (user_id, whatsapp_account_id, direction, "
+        "message_type, content, status, metadata) SELECT a.user_id, a.id, 'outbound', "
+        "'template', 'Welcome to tripcast', 'pending', %(metadata)s::jsonb "
+        "FROM whatsapp_accounts a WHERE a.user_id = %(user)s",
+        [
+            {"user": user, "metadata": json.dumps({"template": template, "category": "utility"})}
+            for user in users
+        ],
+    )
 
 
 def _many(connection: Connection, sql: str, rows: list[dict[str, Any]]) -> None:
