@@ -11,7 +11,11 @@ from sqlalchemy.engine import Engine
 from tests.support.world import set_preferences
 from tests.webhooks import meta
 from tests.webhooks.builders import Traveller, make_outbound, make_traveller, rows, store_delivery
+from tests.webhooks.test_with_fake_cloud_api import fake_config
 from tripcast.webhooks.ingest import drain
+from tripcast.webhooks.server import BackgroundReceiver
+from tripcast.whatsapp.fake import running_fake_cloud_api
+from tripcast.whatsapp.fake.identity import bsuid_for
 
 pytestmark = pytest.mark.integration
 
@@ -125,3 +129,24 @@ def test_a_failed_status_with_131050_stops_marketing(engine: Engine) -> None:
     assert events(engine) == [
         ("error_131050", "stop", "opted_out", "marketing_on", "marketing_off", T0)
     ]
+
+
+def test_the_fake_cloud_apis_user_preferences_webhook_is_applied(
+    receiver: BackgroundReceiver, engine: Engine
+) -> None:
+    with engine.begin() as connection:
+        ana, bea = make_traveller(connection), make_traveller(connection)
+        for who in (ana, bea):
+            set_preferences(connection, user_id=who.user, marketing=True)
+        connection.exec_driver_sql(  # Bea has a username: Meta sends only her BSUID
+            "UPDATE whatsapp_accounts SET bsuid = %(b)s WHERE id = %(a)s",
+            {"b": bsuid_for(bea.phone), "a": bea.account},
+        )
+    config = fake_config(receiver).model_copy(update={"username_numbers": [bea.phone]})
+    with running_fake_cloud_api(config) as fake:
+        fake.send_user_preference(ana.phone, "stop")
+        fake.send_user_preference(bea.phone, "stop")
+        assert fake.wait_for_webhooks()["updates_delivered"] == 2
+    report = drain(engine)
+    assert (report.marketing_stopped, report.marketing_unmatched) == (2, 0)
+    assert (marketing(engine, ana), marketing(engine, bea)) == (False, False)

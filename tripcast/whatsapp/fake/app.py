@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from tripcast.whatsapp.fake import report, templates
 from tripcast.whatsapp.fake.config import FakeCloudApiConfig
-from tripcast.whatsapp.fake.identity import inbound_identity
+from tripcast.whatsapp.fake.identity import inbound_identity, user_preferences_value
 from tripcast.whatsapp.fake.state import FakeState, Fault
 from tripcast.whatsapp.fake.webhooks import WebhookDispatcher, epoch_text
 
@@ -40,6 +40,7 @@ def create_app(config: FakeCloudApiConfig | None = None) -> web.Application:
     app.router.add_post("/_fake/reset", post_reset)
     app.router.add_post("/_fake/faults", post_faults)
     app.router.add_post("/_fake/inbound", post_inbound)
+    app.router.add_post("/_fake/user_preferences", post_user_preferences)
     templates.add_routes(app, state=STATE, dispatcher=DISPATCHER)
     return app
 
@@ -210,6 +211,19 @@ async def post_inbound(request: web.Request) -> web.Response:
     return web.json_response(
         {"id": message["id"], "timestamp": message["timestamp"], "webhook": delivered}
     )
+
+
+async def post_user_preferences(request: web.Request) -> web.Response:
+    """A traveller stops or resumes marketing messages inside WhatsApp."""
+    state = request.app[STATE]
+    body = await _json_object(request)
+    wa_id, value = str(body.get("wa_id", "")), body.get("value")
+    if not wa_id.isdigit() or value not in ("stop", "resume"):
+        raise web.HTTPBadRequest(text="needs 'wa_id' (E.164 digits) and 'value' stop|resume")
+    moment = int(state.now().timestamp())
+    change = user_preferences_value(state.config, wa_id, value=value, timestamp=moment)
+    delivered = request.app[DISPATCHER].enqueue_change("user_preferences", change)
+    return web.json_response({"webhook": delivered, "value": change})
 
 
 async def _json_object(request: web.Request) -> dict[str, Any]:

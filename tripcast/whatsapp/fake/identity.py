@@ -53,6 +53,32 @@ def username_for(wa_id: str) -> str:
     return f"traveller.{wa_id[-4:]}"
 
 
+def user_preferences_value(
+    config: FakeCloudApiConfig, wa_id: str, *, value: str, timestamp: int
+) -> dict[str, object]:
+    """A ``user_preferences`` webhook value as Meta's reference shows it: a traveller
+    stopped (``stop``) or resumed (``resume``) marketing messages inside WhatsApp."""
+    who, contact = inbound_identity(config, wa_id, "Traveller")
+    item: dict[str, object] = {
+        **({"wa_id": who["from"]} if "from" in who else {}),
+        "user_id": who["from_user_id"],
+        "detail": f"User requested to {value} marketing messages",
+        "category": "marketing_messages",
+        "value": value,
+        "timestamp": timestamp,
+    }
+    metadata = {
+        "display_phone_number": config.display_phone_number,
+        "phone_number_id": config.phone_number_id,
+    }
+    return {
+        "messaging_product": "whatsapp",
+        "metadata": metadata,
+        "contacts": [contact],
+        "user_preferences": [item],
+    }
+
+
 def inbound_identity(
     config: FakeCloudApiConfig, wa_id: str, name: str
 ) -> tuple[dict[str, str], dict[str, object]]:
