@@ -17,11 +17,11 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from tripcast.rules.consent import classify_inbound, normalise_keyword
+from tripcast.webhooks.contacts import Identity, contact_names
 from tripcast.webhooks.notices import NOTICE_TYPES, Notice, ReviewItem, notice_from, rejected_item
 from tripcast.whatsapp.webhook import (
     KNOWN_STATUSES,
     NAME_MAX,
-    Contact,
     DeliveryError,
     InboundMessage,
     Metadata,
@@ -62,15 +62,6 @@ class Receipt:
             return uuid.UUID(self.callback) if self.callback else None
         except ValueError:
             return None
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """A traveller's business-scoped user ID, and the phone number and username with it."""
-
-    bsuid: str
-    wa_id: str | None
-    username: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +180,7 @@ def _extract_value(out: Extracted, value: Any, *, path: str, delivery_id: uuid.U
         return
     for key in value.keys() - VALUE_KEYS:
         out.unused[f"value:{key[:NAME_MAX]}"] += 1  # value-level errors, echoes, ...
-    names = _contacts(out, value.get("contacts"))
+    names = contact_names(value.get("contacts"), out.identities)
     for raw, at in _items(out, value, "statuses", path=path, **ids):
         status = _validated(out, Status, raw, path=at, **ids)
         if status is None:
@@ -236,26 +227,6 @@ def _validated(
         reason = f"wrong shape at {path}.{_where(error)}"
         out.rejected.append(rejected_item(raw, path=path, reason=reason, delivery_id=delivery_id))
         return None
-
-
-def _contacts(out: Extracted, contacts: Any) -> dict[str, str | None]:
-    """Profile names by wa_id and by BSUID; each contact with a BSUID is an identity.
-
-    A contact of another shape only costs its name.
-    """
-    names: dict[str, str | None] = {}
-    for raw in contacts if isinstance(contacts, list) else []:
-        try:
-            contact = Contact.model_validate(raw)
-        except ValidationError:
-            continue
-        name = contact.profile.name if contact.profile else None
-        for key in (contact.wa_id, contact.user_id):
-            if key:
-                names[key] = name
-        if contact.user_id:
-            out.identities.append(Identity(contact.user_id, contact.wa_id, contact.username))
-    return names
 
 
 def inbound_from(

@@ -23,7 +23,8 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from tripcast.webhooks.extract import Identity, Inbound, inbound_from
+from tripcast.webhooks.contacts import Identity
+from tripcast.webhooks.extract import Inbound, inbound_from
 from tripcast.whatsapp.webhook import InboundMessage
 
 log = logging.getLogger(__name__)
