@@ -61,6 +61,11 @@ def test_demo_produces_every_kind_of_outcome(tmp_path: Path) -> None:
     paused = summary["Paused template (trip_reminder)"]
     assert paused["waited"] > 0
     assert paused.get("then read", 0) + paused.get("then delivered", 0) > 0
+    # Every traveller who got a message or wrote has a BSUID; the one with a username
+    # (no number in Meta's webhooks) said STOP by BSUID only, and is opted out.
+    identities = summary["Business-scoped user IDs"]
+    assert identities["with a BSUID"] > 0
+    assert (identities["with a username"], identities["username, opted out"]) == (1, 1)
     # Re-runnable: a second run starts from a fresh database, so the seeded world's
     # decisions come out the same (send timings, and so pair-rate refusals, may differ).
     again = subprocess.run(

@@ -115,3 +115,22 @@ def test_unsendable_rows_are_refused_with_the_reason(
     plan = plan_message(claimed(**changes), now=NOW)
     assert isinstance(plan, Refuse)
     assert plan.reason.startswith(reason_start)
+
+
+def test_an_account_without_a_usable_number_is_sent_to_by_its_bsuid() -> None:
+    plan = plan_message(claimed(phone_number="", bsuid="PT.123456"), now=NOW)
+    assert isinstance(plan, Send)
+    assert (plan.to, plan.recipient) == ("PT.123456", "PT.123456")
+    assert plan.message.to_payload(plan.to)["recipient"] == "PT.123456"
+
+
+def test_an_account_with_a_number_is_sent_to_by_number_even_with_a_bsuid() -> None:
+    plan = plan_message(claimed(bsuid="PT.123456"), now=NOW)
+    assert isinstance(plan, Send)
+    assert (plan.to, plan.recipient) == ("351912345678", None)
+
+
+def test_no_usable_number_and_no_bsuid_is_refused() -> None:
+    plan = plan_message(claimed(phone_number=""), now=NOW)
+    assert isinstance(plan, Refuse)
+    assert plan.reason.startswith("invalid phone number")

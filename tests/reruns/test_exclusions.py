@@ -25,7 +25,6 @@ PERMANENT = [
     ({"error_code": 131026}, "permanent:131026"),
     ({"error_code": 131050, "category": "marketing"}, "permanent:131050"),
     ({"error_code": 131021}, "permanent:131021"),
-    ({"error_code": 133010}, "permanent:133010"),
     ({"error_code": None, "failed_reason": "cancelled: opted out"}, "cancelled_by_consent"),
     ({"error_code": None, "failed_reason": "outcome unknown: no receipt"}, "outcome_unknown"),
 ]

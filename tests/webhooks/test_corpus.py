@@ -73,7 +73,10 @@ def test_the_ingest_applies_what_it_understands_and_counts_the_rest(
         "failed",
     )
     assert message_row(engine, sent["b"])["error_code"] == 131026
-    other_fields = {load(p)["entry"][0]["changes"][0]["field"] for p in FILES} - {"messages"}
+    # user_preferences is applied: Ana, never opted in to marketing, stops it (unchanged)
+    assert (report.marketing_unchanged, report.marketing_unmatched) == (1, 0)
+    applied = {"messages", "user_preferences"}
+    other_fields = {load(p)["entry"][0]["changes"][0]["field"] for p in FILES} - applied
     assert set(report.unused) == {f"field:{f}" for f in other_fields} | {
         "status:played",
         "value:errors",

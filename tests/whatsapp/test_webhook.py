@@ -252,7 +252,14 @@ def test_unknown_fields_and_other_subscriptions_are_tolerated() -> None:
         (delivery({"statuses": [status("sent", timestamp="yesterday")]}), "timestamp"),
         (delivery({"statuses": [status("sent", timestamp=True)]}), "timestamp"),
         (delivery({"statuses": [{"status": "sent"}]}), "statuses.0.id"),
-        (delivery({"messages": [{"id": "w", "timestamp": "1", "type": "text"}]}), "from"),
+        (
+            delivery({"messages": [{"id": "w", "timestamp": "1", "type": "text"}]}),
+            "messages.0: Value error, message has neither a phone number nor a business-scoped",
+        ),
+        (
+            delivery({"statuses": [{"id": "w", "status": "sent", "timestamp": "1"}]}),
+            "statuses.0: Value error, status has neither a phone number nor a business-scoped",
+        ),
         (delivery({"metadata": None}), "metadata"),
     ],
 )

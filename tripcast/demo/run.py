@@ -109,6 +109,7 @@ def services(
             webhook_url=receiver.url,
             latency_seconds=options.latency_seconds,
             undeliverable_numbers=world.undeliverable,
+            username_numbers=world.username_holders,
             templates=DEMO_TEMPLATES,
         )
         with running_fake_cloud_api(config, in_subprocess=True) as fake:

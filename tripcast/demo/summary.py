@@ -29,6 +29,12 @@ FROM public.whatsapp_messages WHERE direction = 'inbound'
 UNION ALL SELECT 'typing indicator shown', count(*)
 FROM public.whatsapp_messages WHERE direction = 'inbound' AND metadata @> '{"typing_shown": true}'
 """
+IDENTITY = """
+SELECT count(*) FILTER (WHERE bsuid IS NOT NULL),
+       count(*) FILTER (WHERE username IS NOT NULL),
+       count(*) FILTER (WHERE username IS NOT NULL AND opt_in_status = 'opted_out')
+FROM public.whatsapp_accounts
+"""
 
 
 @dataclass
@@ -47,6 +53,9 @@ class DemoSummary:
     costs: list[tuple[str, int | str]] = field(default_factory=list)
     # Inbound messages marked read because an automation answered them.
     read_receipts: Counter[str] = field(default_factory=Counter)
+    # Accounts with a business-scoped user ID, with a username (number withheld), and
+    # of those the ones a STOP that carried only the BSUID opted out.
+    identities: Counter[str] = field(default_factory=Counter)
 
 
 def read_summary(
@@ -68,6 +77,10 @@ def read_summary(
             (summary.read_receipts, READ_RECEIPTS),
         ):
             target.update({key: count for key, count in connection.exec_driver_sql(sql).all()})
+        bsuids, usernames, stopped = connection.exec_driver_sql(IDENTITY).one()
+    summary.identities.update(
+        {"with a BSUID": bsuids, "with a username": usernames, "username, opted out": stopped}
+    )
     summary.costs = costs_block(engine)
     return summary
 
@@ -90,6 +103,7 @@ def render(summary: DemoSummary) -> list[tuple[str, Rows]]:
         ("Paused template (trip_reminder)", sorted(summary.template_pause.items())),
         ("Read receipts for answered replies", list(summary.read_receipts.items())),
         ("Costs (Meta's pricing, sample rate card)", summary.costs),
+        ("Business-scoped user IDs", sorted(summary.identities.items())),
     ]
     return sections
 

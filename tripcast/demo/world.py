@@ -41,6 +41,9 @@ class World:
     chatty: list[str] = field(default_factory=list)  # will write to us during the day
     stoppers: list[str] = field(default_factory=list)  # will answer STOP
     chatty_users: list[uuid.UUID] = field(default_factory=list)
+    # Has a WhatsApp username: Meta withholds their number, so their STOP arrives with
+    # only their business-scoped user ID (one of the stoppers).
+    username_holders: list[str] = field(default_factory=list)
 
 
 def phone_for(index: int, template: str) -> str:
@@ -92,10 +95,30 @@ def seed_world(connection: Connection, *, travellers: int, day: date, seed: int 
     by_phone = {p["phone"]: p["id"] for p in people}
     world.chatty_users = [by_phone[phone] for phone in world.chatty]
     world.stoppers = opted_in[40:46]
+    world.username_holders = world.stoppers[-1:]
     _insert_people(connection, people, day=day)
     _insert_trips(connection, people, day=day)
     _insert_rules(connection, people)
+    _insert_welcome(connection, [by_phone[phone] for phone in world.username_holders])
     return world
+
+
+def _insert_welcome(connection: Connection, users: list[uuid.UUID]) -> None:
+    """A welcome template the application queues for these travellers at midnight: its
+    status webhooks carry their number with their BSUID, so tripcast learns the BSUID
+    before their later messages arrive without the number."""
+    template = {"name": "daily_digest", "language": {"code": "en_US"}}
+    _many(
+        connection,
+        "INSERT INTO whatsapp_messages (user_id, whatsapp_account_id, direction, "
+        "message_type, content, status, metadata) SELECT a.user_id, a.id, 'outbound', "
+        "'template', 'Welcome to tripcast', 'pending', %(metadata)s::jsonb "
+        "FROM whatsapp_accounts a WHERE a.user_id = %(user)s",
+        [
+            {"user": user, "metadata": json.dumps({"template": template, "category": "utility"})}
+            for user in users
+        ],
+    )
 
 
 def _many(connection: Connection, sql: str, rows: list[dict[str, Any]]) -> None:

@@ -4,7 +4,10 @@
 backoff), ``failed`` (Meta refused for good, or retries ran out), ``cancelled``
 (consent), ``refused`` (nothing sendable: window, template), ``in_doubt`` (maybe
 accepted: left for the status webhook), ``stopped`` (batch stopped by an account-wide
-error), ``deferred`` (not sent: throttled or released before the POST).
+error), ``deferred`` (not sent: throttled or released before the POST), ``limited``
+(131049, Meta's per-user marketing limit: pending again, not before 24 hours; not a
+failure), ``withheld`` (130472, the traveller's number is in Meta's experiment: failed
+for good, but nothing of ours went wrong).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tripcast.dispatch.plan import CANCELLED_CODE_EXPIRED, Refuse, Send
-from tripcast.whatsapp.errors import WhatsAppError
+from tripcast.whatsapp.errors import ExperimentError, MarketingLimitError, WhatsAppError
 from tripcast.whatsapp.messages import SendResult
 from tripcast.whatsapp.retry import decide
 
@@ -106,9 +109,10 @@ def accepted(send: Send, result: SendResult, *, now: datetime) -> tuple[Outcome,
     message: dict[str, Any] = {"id": result.message_id}
     if result.message_status is not None:
         message["message_status"] = result.message_status
+    contact = {"input": result.input, "wa_id": result.wa_id, "user_id": result.user_id}
     response = {
         "messaging_product": "whatsapp",
-        "contacts": [{"input": result.input, "wa_id": result.wa_id}],
+        "contacts": [{key: value for key, value in contact.items() if value is not None}],
         "messages": [message],
     }
     outcome = Outcome(
@@ -152,7 +156,7 @@ def errored(
     if decision.action == "retry" and not code_dead_by(send, retry_at):
         return _with(
             base,
-            kind="retry",
+            kind="limited" if isinstance(error, MarketingLimitError) else "retry",
             retry_count=claimed.attempt,
             next_attempt_at=retry_at,
             keep_started=False,
@@ -162,8 +166,11 @@ def errored(
         text = f"{text} (not retried: the verification code expires before the next attempt)"
     elif error_is_transient(error):
         text = f"{text} (gave up after {claimed.attempt} attempts)"
+    elif isinstance(error, ExperimentError):
+        text = f"{text} (withheld by Meta: the number is part of an experiment)"
+    kind = "withheld" if isinstance(error, ExperimentError) else "failed"
     failed = _with(
-        base, kind="failed", status="failed", failed_at=now, failed_reason=text, error_code=code
+        base, kind=kind, status="failed", failed_at=now, failed_reason=text, error_code=code
     )
     return failed, log
 
@@ -230,7 +237,7 @@ def _log(
     return AttemptLog(
         user_id=claimed.user_id,
         message_id=claimed.id,
-        recipient=claimed.phone_number,
+        recipient=send.to,
         status=status,
         provider_response=response,
         error_message=error_message,

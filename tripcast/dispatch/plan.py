@@ -62,6 +62,7 @@ class Claimed:
     # The dispatch class (0 authentication ... 3 marketing) and the row's own expiry.
     priority: int = 1
     expires_at: datetime | None = None
+    bsuid: str | None = None  # WhatsApp's business-scoped user ID, once learned
 
     @property
     def attempt(self) -> int:
@@ -76,6 +77,12 @@ class Send:
     form: str  # "text" or "template", for the report
     # A verification code's expiry: never sent, nor retried, at or after it.
     expires_at: datetime | None = None
+    # The BSUID when the account has no usable phone number; else the phone number.
+    recipient: str | None = None
+
+    @property
+    def to(self) -> str:
+        return self.recipient or self.claimed.phone_number
 
 
 @dataclass(frozen=True)
@@ -162,10 +169,9 @@ def plan_message(claimed: Claimed, *, now: datetime) -> Plan:
     problem = consent_problem(claimed, now=now)
     if problem is not None:
         return Refuse(claimed, problem)
-    try:
-        normalize_phone(claimed.phone_number)
-    except InvalidPhoneNumber as error:
-        return Refuse(claimed, f"invalid phone number: {error.reason}")
+    recipient = recipient_of(claimed)
+    if isinstance(recipient, Refuse):
+        return recipient
     if claimed.message_type not in ("text", "template"):
         return Refuse(claimed, f"unsupported message type: {claimed.message_type}")
     template = template_of(claimed.metadata)
@@ -180,17 +186,32 @@ def plan_message(claimed: Claimed, *, now: datetime) -> Plan:
     callback = str(claimed.id)
     expires_at = verification_expiry(claimed.metadata)
     if form == "template" and template is not None:
-        return Send(claimed, template.with_callback_data(callback), "template", expires_at)
+        message = template.with_callback_data(callback)
+        return Send(claimed, message, "template", expires_at, recipient)
     if form == "text":
-        return _text(claimed, callback, expires_at)
+        return _text(claimed, callback, expires_at, recipient)
     if form == "outside_24h_window_without_template":
         return Refuse(claimed, OUTSIDE_WINDOW)
     return Refuse(claimed, "template message without metadata.template")
 
 
-def _text(claimed: Claimed, callback: str, expires_at: datetime | None) -> Plan:
+def recipient_of(claimed: Claimed) -> str | Refuse | None:
+    """None to send to the phone number; the BSUID when the number is unusable and a
+    BSUID is known (Meta prefers phone numbers where there is one); else a refusal."""
+    try:
+        normalize_phone(claimed.phone_number)
+    except InvalidPhoneNumber as error:
+        if claimed.bsuid:
+            return claimed.bsuid
+        return Refuse(claimed, f"invalid phone number: {error.reason}")
+    return None
+
+
+def _text(
+    claimed: Claimed, callback: str, expires_at: datetime | None, recipient: str | None
+) -> Plan:
     try:
         message = TextMessage(body=claimed.content, biz_opaque_callback_data=callback)
     except ValidationError as error:
         return Refuse(claimed, f"invalid text: {error.errors()[0]['msg']}")
-    return Send(claimed, message, "text", expires_at)
+    return Send(claimed, message, "text", expires_at, recipient)

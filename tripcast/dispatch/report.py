@@ -10,7 +10,18 @@ from typing import Any
 from tripcast.dispatch.outcomes import Outcome
 from tripcast.dispatch.plan import Claimed
 
-KINDS = ("sent", "retry", "failed", "cancelled", "refused", "in_doubt", "stopped", "deferred")
+KINDS = (
+    "sent",
+    "retry",
+    "failed",
+    "cancelled",
+    "refused",
+    "in_doubt",
+    "stopped",
+    "deferred",
+    "limited",  # 131049: Meta's per-user marketing limit, tried again after 24 h
+    "withheld",  # 130472: the traveller's number is in Meta's experiment
+)
 
 
 @dataclass

@@ -207,9 +207,7 @@ class Sender:
 
     async def _post(self, send: Send) -> Posted:
         try:
-            result: SendResult | BaseException = await self.client.send(
-                send.message, send.claimed.phone_number
-            )
+            result: SendResult | BaseException = await self.client.send(send.message, send.to)
         except (WhatsAppError, ValueError) as error:  # ValueError: an invalid phone number
             result = error
             self._notice(error)

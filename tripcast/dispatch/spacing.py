@@ -44,8 +44,9 @@ class RecipientSpacing:
         ready: list[Send] = []
         held: list[tuple[Send, datetime]] = []
         for send in sends:
-            # Valid: plan_message refuses a number that does not normalise.
-            recipient = normalize_phone(send.claimed.phone_number)
+            # Valid: plan_message refuses a number that does not normalise, unless it
+            # sends to the account's BSUID instead.
+            recipient = send.recipient or normalize_phone(send.claimed.phone_number)
             free_at, holder = self._free_at.get(recipient, (now, send.claimed.id))
             if now < free_at and holder != send.claimed.id:
                 held.append((send, free_at))

@@ -47,7 +47,7 @@ RETURNING m.id, m.user_id, m.message_type, m.content, m.metadata,
   a.phone_number, a.opt_in_status, a.last_inbound_at,
   (SELECT p.marketing FROM public.notification_preferences AS p
    WHERE p.user_id = m.user_id) AS marketing,
-  m.created_at, a.opted_out_at, m.priority, m.expires_at
+  m.created_at, a.opted_out_at, m.priority, m.expires_at, a.bsuid
 """
 
 # Pending messages whose expiry has come and whose send never started: failed as

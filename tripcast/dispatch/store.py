@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Connection
 
 from tripcast.dispatch import sql
+from tripcast.dispatch.marketing import MARKETING_STOPPED, record_marketing_refusals
 from tripcast.dispatch.outcomes import AttemptLog, Outcome
 from tripcast.dispatch.plan import Claimed
 from tripcast.metrics.sends import record_sends
@@ -54,6 +55,7 @@ def claim_batch(
             opted_out_at=row.opted_out_at,
             priority=row.priority,
             expires_at=row.expires_at,
+            bsuid=row.bsuid,
         )
         for row in rows
     ]
@@ -122,6 +124,10 @@ def write_outcomes(
     # Counted before the commit: a commit that fails and is retried may count a batch
     # twice, a rare over-count preferred to a second round trip per batch.
     record_sends(outcomes, logs, written=written)
+    refused = [o.message_id for o in outcomes if o.error_code == MARKETING_STOPPED]
+    if refused:  # Meta's consent signal: the traveller stopped marketing in WhatsApp
+        moment = next(o.failed_at for o in outcomes if o.failed_at is not None)
+        record_marketing_refusals(connection, message_ids=refused, now=moment)
     return set(written)
 
 

@@ -28,6 +28,10 @@ COUNTED = (
     "cancelled_messages",
     "cancelled_jobs",
     "template_updates",
+    "identities_learned",
+    "unknown_senders_linked",
+    "marketing_stopped",
+    "marketing_resumed",
 )
 
 

@@ -28,6 +28,7 @@ class WhatsAppAccount(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("user_id", name="whatsapp_accounts_user_id_key"),
         UniqueConstraint("phone_number", name="whatsapp_accounts_phone_number_key"),
+        UniqueConstraint("bsuid", name="whatsapp_accounts_bsuid_key"),
         CheckConstraint(
             "opt_in_status = ANY (ARRAY['pending'::text, 'opted_in'::text, 'opted_out'::text])",
             name="whatsapp_accounts_opt_in_status_check",
@@ -65,6 +66,11 @@ class WhatsAppAccount(SQLModel, table=True):
     )
     # tripcast: when the number was last proven; opted_in_at also moves with STOP/START.
     verified_at: datetime | None = timestamptz()
+    # tripcast: WhatsApp's business-scoped user ID (``contacts[].user_id``) and username,
+    # learned from webhooks carrying them with the phone number; a traveller who hides
+    # the number behind a username is matched and sent to through the BSUID.
+    bsuid: str | None = text_col()
+    username: str | None = text_col()
 
 
 class NotificationPreferences(SQLModel, table=True):

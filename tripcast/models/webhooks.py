@@ -28,6 +28,8 @@ DELIVERY_STATUSES = ("received", "applied", "rejected")
 UNMATCHED_STATES = ("waiting", "given_up")
 CONSENT_INTENTS = ("stop", "start")
 CONSENT_OUTCOMES = ("opted_out", "opted_in", "unchanged", "stale")
+# keyword: STOP / START; user_preferences: Meta's webhook; error_131050: a refused send.
+CONSENT_SOURCES = ("keyword", "user_preferences", "error_131050")
 REVIEW_KINDS = (
     "rejected_item",
     "number_changed",
@@ -135,10 +137,13 @@ class WebhookUnknownSender(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("external_id", name="webhook_unknown_senders_external_id_key"),
         Index("idx_webhook_unknown_senders_sender", "sender"),
+        Index("idx_webhook_unknown_senders_user_id", "sender_user_id"),
     )
 
     id: uuid.UUID | None = uuid_pk()
-    sender: str = text_col(nullable=False)  # E.164 digits, as in whatsapp_accounts
+    sender: str | None = text_col()  # E.164 digits, as in whatsapp_accounts; absent for
+    # a traveller known only by BSUID
+    sender_user_id: str | None = text_col()  # the BSUID, when Meta gave one
     external_id: str = text_col(nullable=False)  # the inbound wamid
     message_type: str = text_col(nullable=False)  # WhatsApp's own type (text, audio, ...)
     content: str = text_col(nullable=False)
@@ -150,6 +155,14 @@ class WebhookUnknownSender(SQLModel, table=True):
     delivery_id: uuid.UUID | None = _delivery_fk("webhook_unknown_senders")
     payload: dict[str, Any] = jsonb(nullable=False)
     reviewed_at: datetime | None = timestamptz()
+    # Set once an account's BSUID matched this row: the message was stored as theirs.
+    whatsapp_account_id: uuid.UUID | None = fk(
+        "whatsapp_accounts.id",
+        ondelete="SET NULL",
+        nullable=True,
+        name="webhook_unknown_senders_whatsapp_account_id_fkey",
+    )
+    linked_at: datetime | None = timestamptz()
 
 
 class ConsentEvent(SQLModel, table=True):
@@ -161,6 +174,7 @@ class ConsentEvent(SQLModel, table=True):
         UniqueConstraint("inbound_external_id", name="consent_events_inbound_external_id_key"),
         CheckConstraint(_in("intent", CONSENT_INTENTS), name="consent_events_intent_check"),
         CheckConstraint(_in("outcome", CONSENT_OUTCOMES), name="consent_events_outcome_check"),
+        CheckConstraint(_in("source", CONSENT_SOURCES), name="consent_events_source_check"),
         Index("idx_consent_events_account_occurred", "whatsapp_account_id", "occurred_at"),
         Index("idx_consent_events_user_id", "user_id"),
     )
@@ -180,6 +194,7 @@ class ConsentEvent(SQLModel, table=True):
     recorded_at: datetime = timestamptz(default_now=True, nullable=False)
     cancelled_messages: int = int_col(default=0, nullable=False)
     cancelled_jobs: int = int_col(default=0, nullable=False)
+    source: str = text_col(nullable=False, default="keyword")
 
 
 class WebhookReviewItem(SQLModel, table=True):

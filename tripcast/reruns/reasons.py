@@ -11,8 +11,8 @@ In order, the first reason that applies wins:
    ``expires_at`` has passed), skipped unless ``include_expired`` (with a new expiry).
 2. Permanent failures, skipped unless ``include_permanent``: Meta codes that no retry can
    fix for this recipient (``permanent:131026`` undeliverable, ``permanent:131050`` user
-   stopped marketing messages, ``permanent:131021`` recipient is the sender,
-   ``permanent:133010`` number not on WhatsApp); ``cancelled_by_consent`` (rows dispatch
+   stopped marketing messages, ``permanent:131021`` recipient is the sender);
+   ``cancelled_by_consent`` (rows dispatch
    or a STOP cancelled: ``failed_reason`` starts ``cancelled:``); ``outcome_unknown``
    (in-doubt sends dispatch gave up on: they may have been delivered, so re-sending
    risks a duplicate).
@@ -49,7 +49,9 @@ PERMANENT_ERROR_CODES: Mapping[int, str] = MappingProxyType(
         131026: "message undeliverable",
         131050: "user stopped marketing messages",
         131021: "recipient is the sender",
-        133010: "phone number not registered on WhatsApp",
+        # 133010 is not here: it means our business number is not registered, which
+        # stops dispatch (tripcast.whatsapp.errors.NotRegisteredError) and is fixed by
+        # registering it, after which its failed messages may well be re-run.
     }
 )
 # failed_reason prefixes written by dispatch (tripcast/dispatch/plan.py and store.py).

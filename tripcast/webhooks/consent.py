@@ -34,7 +34,7 @@ ACCOUNT = """
 SELECT a.opt_in_status,
   greatest(a.opted_in_at, a.opted_out_at,
            (SELECT max(e.occurred_at) FROM public.consent_events e
-            WHERE e.whatsapp_account_id = a.id)) AS last_change_at
+            WHERE e.whatsapp_account_id = a.id AND e.source = 'keyword')) AS last_change_at
 FROM public.whatsapp_accounts a WHERE a.id = %(account_id)s
 """
 OPT_OUT = """

@@ -18,11 +18,11 @@ from pydantic import BaseModel, ValidationError
 
 from tripcast.conversations.media import media_metadata
 from tripcast.rules.consent import classify_inbound, normalise_keyword
+from tripcast.webhooks.contacts import Identity, contact_names
 from tripcast.webhooks.notices import NOTICE_TYPES, Notice, ReviewItem, notice_from, rejected_item
 from tripcast.whatsapp.webhook import (
     KNOWN_STATUSES,
     NAME_MAX,
-    Contact,
     DeliveryError,
     InboundMessage,
     Metadata,
@@ -68,7 +68,7 @@ class Receipt:
 @dataclass(frozen=True, slots=True)
 class Inbound:
     wamid: str
-    sender: str
+    sender: str | None  # the phone number; None for a traveller known by BSUID only
     at: datetime
     wa_type: str
     message_type: str
@@ -80,6 +80,7 @@ class Inbound:
     phone_number_id: str
     profile_name: str | None
     delivery_id: uuid.UUID | None = None
+    sender_user_id: str | None = None  # the BSUID
 
 
 @dataclass
@@ -89,6 +90,7 @@ class Extracted:
     notices: list[Notice] = field(default_factory=list)  # system, edit, revoke
     rejected: list[ReviewItem] = field(default_factory=list)  # items never applicable
     unused: Counter[str] = field(default_factory=Counter)  # kept in the delivery, not applied
+    identities: list[Identity] = field(default_factory=list)  # BSUIDs seen, with numbers
 
 
 def failed_reason(errors: list[DeliveryError]) -> str:
@@ -105,7 +107,7 @@ def receipt_from(status: Status, raw: dict[str, Any], **ids: uuid.UUID | None) -
         wamid=status.id,
         status=status.status,
         at=status.timestamp,
-        recipient=status.recipient_id,
+        recipient=status.recipient,
         callback=status.biz_opaque_callback_data,
         error_code=status.errors[0].code if failed and status.errors else None,
         failed_reason=failed_reason(status.errors) if failed else None,
@@ -134,6 +136,8 @@ def extract(payload: Any, *, delivery_id: uuid.UUID | None = None) -> Extracted:
     for e, entry in enumerate(envelope.entry):
         for c, change in enumerate(entry.changes):
             path = f"entry.{e}.changes.{c}.value"
+            if change.field == "user_preferences":
+                continue  # applied by tripcast.webhooks.marketing
             if change.field != "messages":
                 out.unused[f"field:{change.field[:NAME_MAX]}"] += 1  # template, account, ...
                 continue
@@ -177,11 +181,13 @@ def _extract_value(out: Extracted, value: Any, *, path: str, delivery_id: uuid.U
         return
     for key in value.keys() - VALUE_KEYS:
         out.unused[f"value:{key[:NAME_MAX]}"] += 1  # value-level errors, echoes, ...
-    names = _names(value.get("contacts"))
+    names = contact_names(value.get("contacts"), out.identities)
     for raw, at in _items(out, value, "statuses", path=path, **ids):
         status = _validated(out, Status, raw, path=at, **ids)
         if status is None:
             continue
+        if status.recipient_user_id:
+            out.identities.append(Identity(status.recipient_user_id, status.recipient_id, None))
         if status.status not in KNOWN_STATUSES:
             out.unused[f"status:{status.status}"] += 1  # played, ...
             continue
@@ -224,18 +230,6 @@ def _validated(
         return None
 
 
-def _names(contacts: Any) -> dict[str, str | None]:
-    """Profile names by wa_id; a contact of another shape only costs its name."""
-    names: dict[str, str | None] = {}
-    for raw in contacts if isinstance(contacts, list) else []:
-        try:
-            contact = Contact.model_validate(raw)
-        except ValidationError:
-            continue
-        names[contact.wa_id] = contact.profile.name if contact.profile else None
-    return names
-
-
 def inbound_from(
     message: InboundMessage,
     raw: dict[str, Any],
@@ -262,8 +256,9 @@ def inbound_from(
         metadata={"wa_type": message.type, **extra},
         raw=raw,
         phone_number_id=phone_number_id,
-        profile_name=names.get(message.sender),
+        profile_name=names.get(message.sender or message.sender_user_id or ""),
         delivery_id=delivery_id,
+        sender_user_id=message.sender_user_id,
     )
 
 

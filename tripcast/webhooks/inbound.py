@@ -1,7 +1,8 @@
 """Applying inbound traveller messages set-based.
 
 Each becomes a ``direction = 'inbound'`` message of the account whose ``phone_number``
-equals the sender (status ``delivered``: it reached us; ``delivered_at`` = when they
+equals the sender, or, when Meta gave no number, whose ``bsuid`` equals the sender's
+business-scoped user ID (status ``delivered``: it reached us; ``delivered_at`` = when they
 sent it), deduplicated on its wamid; the account's ``last_inbound_at`` (the 24-hour
 window) only moves forward. Messages from numbers with no account are kept in
 ``webhook_unknown_senders``. New STOP / START messages are returned for ``consent``.
@@ -26,22 +27,26 @@ log = logging.getLogger(__name__)
 
 TEMP_TABLE = """
 CREATE TEMP TABLE IF NOT EXISTS tc_inbound (
-  seq integer PRIMARY KEY, wamid text NOT NULL, sender text NOT NULL, at timestamptz NOT NULL,
+  seq integer PRIMARY KEY, wamid text NOT NULL, sender text, at timestamptz NOT NULL,
   wa_type text NOT NULL, message_type text NOT NULL, content text NOT NULL, intent text,
   keyword text, metadata jsonb NOT NULL, raw jsonb NOT NULL, phone_number_id text,
   profile_name text, delivery_id uuid, account_id uuid, user_id uuid,
-  is_new boolean NOT NULL DEFAULT false
+  is_new boolean NOT NULL DEFAULT false, sender_user_id text
 ) ON COMMIT DELETE ROWS;
 TRUNCATE tc_inbound
 """
 COPY_COLUMNS = (
     "seq, wamid, sender, at, wa_type, message_type, content, intent, keyword, metadata, raw, "
-    "phone_number_id, profile_name, delivery_id"
+    "phone_number_id, profile_name, delivery_id, sender_user_id"
 )
 
 MATCH_ACCOUNTS = """
 UPDATE tc_inbound i SET account_id = a.id, user_id = a.user_id
-FROM public.whatsapp_accounts a WHERE a.phone_number = i.sender
+FROM public.whatsapp_accounts a WHERE a.phone_number = i.sender;
+
+UPDATE tc_inbound i SET account_id = a.id, user_id = a.user_id
+FROM public.whatsapp_accounts a
+WHERE i.account_id IS NULL AND i.sender IS NULL AND a.bsuid = i.sender_user_id
 """
 
 # Accounts are locked in id order before any of them is written: concurrent ingesters
@@ -77,13 +82,13 @@ WHERE a.id = g.account_id AND (a.last_inbound_at IS NULL OR a.last_inbound_at < 
 
 KEEP_UNKNOWN = """
 INSERT INTO public.webhook_unknown_senders
-  (sender, external_id, message_type, content, intent, profile_name, phone_number_id,
-   sent_at, delivery_id, payload)
-SELECT DISTINCT ON (wamid) sender, wamid, wa_type, content, intent, profile_name,
-  phone_number_id, at, delivery_id, raw
+  (sender, sender_user_id, external_id, message_type, content, intent, profile_name,
+   phone_number_id, sent_at, delivery_id, payload)
+SELECT DISTINCT ON (wamid) sender, sender_user_id, wamid, wa_type, content, intent,
+  profile_name, phone_number_id, at, delivery_id, raw
 FROM tc_inbound WHERE account_id IS NULL ORDER BY wamid, seq
 ON CONFLICT (external_id) DO NOTHING
-RETURNING sender
+RETURNING coalesce(sender, sender_user_id)
 """
 
 COUNTS = """
@@ -132,7 +137,8 @@ def apply_inbound(connection: Connection, messages: Sequence[Inbound]) -> Inboun
     connection.exec_driver_sql(REFRESH_WINDOW)
     unknown = [row[0] for row in connection.exec_driver_sql(KEEP_UNKNOWN)]
     for sender in unknown:
-        log.info("inbound message from unknown sender %s kept for review", mask_phone(sender))
+        shown = mask_phone(sender) if sender.isdigit() else sender  # a BSUID is no number
+        log.info("inbound message from unknown sender %s kept for review", shown)
     outcome.unknown_senders = len(unknown)
     outcome.stored, outcome.duplicates = connection.exec_driver_sql(COUNTS).one()
     rows = connection.exec_driver_sql(CONSENT_CANDIDATES)
@@ -145,7 +151,7 @@ def _copy(connection: Connection, messages: Sequence[Inbound]) -> None:
         (
             seq, m.wamid, m.sender, m.at, m.wa_type, m.message_type, m.content,
             m.intent, m.keyword, Jsonb(m.metadata), Jsonb(m.raw), m.phone_number_id,
-            m.profile_name, m.delivery_id,
+            m.profile_name, m.delivery_id, m.sender_user_id,
         )
         for seq, m in enumerate(messages)
     )  # fmt: skip

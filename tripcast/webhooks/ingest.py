@@ -30,10 +30,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from tripcast.costs.record import record_pricing
+from tripcast.dispatch.marketing import MARKETING_STOPPED, record_marketing_refusals
 from tripcast.templates.events import apply_template_webhooks
 from tripcast.webhooks.consent import apply_consent
 from tripcast.webhooks.extract import Extracted, MalformedDelivery, extract, receipt_from_raw
+from tripcast.webhooks.identity import apply_identities
 from tripcast.webhooks.inbound import apply_inbound
+from tripcast.webhooks.marketing import apply_marketing_signals, marketing_signals
 from tripcast.webhooks.receipts import RetryPolicy, apply_receipts, claim_backlog
 from tripcast.webhooks.report import IngestReport
 from tripcast.webhooks.review import apply_notices
@@ -179,11 +182,15 @@ def _apply(
         work.inbound += found.inbound
         work.notices += found.notices
         work.rejected += found.rejected
+        work.identities += found.identities
         report.unused.update(found.unused)
         statuses.append("applied")
         errors.append(None)
     for kept in backlog:
         work.receipts.append(receipt_from_raw(kept["payload"], backlog_id=kept["id"]))
+    identities = apply_identities(connection, work.identities, now=now)
+    report.add_identities(identities)
+    work.inbound = identities.linked + work.inbound  # sent before anything in this batch
     report.add_receipts(apply_receipts(connection, work.receipts, now=now, policy=policy.receipts))
     record_pricing(connection, work.receipts)
     inbound = apply_inbound(connection, work.inbound)
@@ -194,6 +201,9 @@ def _apply(
         d.payload for d, status in zip(claimed, statuses, strict=True) if status == "applied"
     ]
     report.template_updates += apply_template_webhooks(connection, applied, now=now)
+    report.add_marketing(apply_marketing_signals(connection, marketing_signals(applied)))
+    refused = [r.wamid for r in work.receipts if r.error_code == MARKETING_STOPPED]
+    report.marketing_stopped += record_marketing_refusals(connection, wamids=refused, now=now)
     params = {"now": now, "ids": [d.id for d in claimed], "statuses": statuses, "errors": errors}
     connection.exec_driver_sql(MARK, params)
 

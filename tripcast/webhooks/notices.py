@@ -30,13 +30,14 @@ class Notice:
 
     kind: str
     wamid: str
-    sender: str
+    sender: str | None  # the phone number; None when Meta gave only the BSUID
     at: datetime
     target: str | None  # the new number, or the wamid of the message edited / revoked
     content: str | None  # an edit's new text
     raw: dict[str, Any]
     path: str
     delivery_id: uuid.UUID | None = None
+    sender_user_id: str | None = None  # the BSUID
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,7 @@ class ReviewItem:
 def rejected_item(raw: Any, *, path: str, reason: str, delivery_id: uuid.UUID | None) -> ReviewItem:
     """An item that can never be applied; keyed by its content, so a re-delivery is one row."""
     canonical = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
-    sender = raw.get("from") if isinstance(raw, dict) else None
+    sender = raw.get("from") or raw.get("from_user_id") if isinstance(raw, dict) else None
     return ReviewItem(
         kind="rejected_item",
         item_key=hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest(),
@@ -94,6 +95,7 @@ def notice_from(
         raw=raw,
         path=path,
         delivery_id=delivery_id,
+        sender_user_id=message.sender_user_id,
     )
 
 

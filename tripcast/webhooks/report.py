@@ -7,7 +7,9 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from tripcast.webhooks.consent import ConsentOutcome
+from tripcast.webhooks.identity import IdentityOutcome
 from tripcast.webhooks.inbound import InboundOutcome
+from tripcast.webhooks.marketing import MarketingOutcome
 from tripcast.webhooks.receipts import ReceiptOutcome
 from tripcast.webhooks.review import NoticeOutcome
 
@@ -42,6 +44,14 @@ class IngestReport:
     cancelled_messages: int = 0
     cancelled_jobs: int = 0
     template_updates: int = 0  # template catalog rows changed by template webhooks
+    identities_learned: int = 0  # accounts that learned a BSUID or username
+    identity_conflicts: int = 0  # a BSUID another account already holds: not applied
+    unknown_senders_linked: int = 0  # kept messages stored as an account's, by BSUID
+    # Meta's marketing consent signals (user_preferences, error 131050)
+    marketing_stopped: int = 0
+    marketing_resumed: int = 0
+    marketing_unchanged: int = 0  # includes stale signals
+    marketing_unmatched: int = 0  # for no account of ours
 
     @property
     def idle(self) -> bool:
@@ -62,6 +72,17 @@ class IngestReport:
         self.inbound_stored += outcome.stored
         self.inbound_duplicates += outcome.duplicates
         self.unknown_senders += outcome.unknown_senders
+
+    def add_identities(self, outcome: IdentityOutcome) -> None:
+        self.identities_learned += outcome.learned
+        self.identity_conflicts += outcome.conflicts
+        self.unknown_senders_linked += len(outcome.linked)
+
+    def add_marketing(self, outcome: MarketingOutcome) -> None:
+        self.marketing_stopped += outcome.stopped
+        self.marketing_resumed += outcome.resumed
+        self.marketing_unchanged += outcome.unchanged + outcome.stale
+        self.marketing_unmatched += outcome.unmatched
 
     def add_notices(self, outcome: NoticeOutcome) -> None:
         self.items_rejected += outcome.items_rejected

@@ -40,17 +40,21 @@ ON CONFLICT ON CONSTRAINT webhook_review_items_item_key DO NOTHING
 RETURNING id
 """
 SET_REASON = "UPDATE public.webhook_review_items SET reason = %(reason)s WHERE id = %(id)s"
+# Matched by the old number, or by the BSUID when Meta withheld the number; the BSUID
+# stays with the account (a webhook carrying the new number with Meta's new BSUID, if
+# Meta issues one, replaces it: see identity.py).
 CHANGE_NUMBER = """
 UPDATE public.whatsapp_accounts a
 SET phone_number = %(new)s, country_code = %(country)s, updated_at = now()
-WHERE a.phone_number = %(old)s
+WHERE (a.phone_number = %(old)s OR (%(old)s::text IS NULL AND a.bsuid = %(bsuid)s))
   AND NOT EXISTS (SELECT 1 FROM public.whatsapp_accounts b WHERE b.phone_number = %(new)s)
 RETURNING a.id
 """
 FIND_ORIGINAL = """
 SELECT m.id FROM public.whatsapp_messages m
 JOIN public.whatsapp_accounts a ON a.id = m.whatsapp_account_id
-WHERE m.external_id = %(target)s AND m.direction = 'inbound' AND a.phone_number = %(sender)s
+WHERE m.external_id = %(target)s AND m.direction = 'inbound'
+  AND (a.phone_number = %(sender)s OR a.bsuid = %(bsuid)s)
 FOR UPDATE OF m
 """
 # The time guard makes a re-delivered or late, older edit change nothing.
@@ -124,7 +128,7 @@ def _review(notice: Notice, reason: str) -> ReviewItem:
         reason=reason,
         raw=notice.raw,
         path=notice.path,
-        sender=notice.sender,
+        sender=notice.sender or notice.sender_user_id,
         at=notice.at,
         delivery_id=notice.delivery_id,
     )
@@ -150,7 +154,7 @@ def _change_number(connection: Connection, notice: Notice) -> str:
         country = country_code_of(new)
     except InvalidPhoneNumber as error:
         return f"not applied: the new number is not usable ({error})"
-    params = {"old": notice.sender, "new": new, "country": country}
+    params = {"old": notice.sender, "bsuid": notice.sender_user_id, "new": new, "country": country}
     moved = connection.exec_driver_sql(CHANGE_NUMBER, params).scalar()
     if moved is not None:
         log.info("account %s changed number to %s", moved, mask_phone(new))
@@ -163,7 +167,8 @@ def _change_number(connection: Connection, notice: Notice) -> str:
 
 def _amend(connection: Connection, notice: Notice, outcome: NoticeOutcome) -> None:
     found = connection.exec_driver_sql(
-        FIND_ORIGINAL, {"target": notice.target, "sender": notice.sender}
+        FIND_ORIGINAL,
+        {"target": notice.target, "sender": notice.sender, "bsuid": notice.sender_user_id},
     ).scalar()
     if found is None:
         reason = (

@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from tripcast.whatsapp.messages import OutboundMessage, SendResult, TemplateMessage, TextMessage
-from tripcast.whatsapp.phone import normalize_phone
+from tripcast.whatsapp.phone import is_bsuid, normalize_phone
 from tripcast.whatsapp.transport import TransportChoice, build_endpoint
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
@@ -134,6 +134,9 @@ class WhatsAppClient:
         acknowledged(*await self._endpoint.exchange(read_receipt(message_id, typing=typing)))
 
     async def send(self, message: OutboundMessage, to: str) -> SendResult:
-        """Send any outbound message model to ``to`` (any common phone notation)."""
+        """Send any outbound message model to ``to`` (any common phone notation, or a
+        business-scoped user ID, sent as it is)."""
+        if is_bsuid(to):
+            return await self._endpoint.post(message.to_payload(to))
         recipient = normalize_phone(to, default_region=self.default_region)
         return await self._endpoint.post(message.to_payload(recipient))

@@ -107,17 +107,48 @@ class NetworkError(WhatsAppError):
 
 
 class QualityLimitError(WhatsAppError):
-    """131048 / 131049: spam-rate or ecosystem-engagement limits; back off for hours."""
+    """131048: the number's spam-rate limit; back off for hours."""
 
     family = "quality"
     transient = True
     wait_hint_seconds = 3600.0
 
 
+class MarketingLimitError(WhatsAppError):
+    """131049: Meta did not deliver this marketing message "to maintain healthy ecosystem
+    engagement" (the per-user marketing message limit). Not a failure of the message:
+    Meta's guidance is to try this traveller again no sooner than 24 hours later."""
+
+    family = "marketing_limit"
+    transient = True
+    wait_hint_seconds = 24 * 3600.0
+
+
 class PermanentError(WhatsAppError):
     """Retrying the same request cannot succeed (bad recipient, template, parameter)."""
 
     family = "permanent"
+
+
+class ExperimentError(PermanentError):
+    """130472: the traveller's number is part of Meta's marketing message experiment, so
+    Meta withheld the message. Nothing of ours to fix, and retrying cannot help."""
+
+    family = "experiment"
+
+
+class MediaError(PermanentError):
+    """131053: Meta could not upload the media of the message (unreachable link, wrong
+    MIME type, too large); ``details`` says which."""
+
+    family = "media"
+
+
+class ParameterError(PermanentError):
+    """131008 (a required parameter is missing) / 131009 (a parameter value is not
+    valid): the request itself is wrong; ``details`` names the parameter."""
+
+    family = "parameter"
 
 
 class OutsideWindowError(PermanentError):
@@ -138,7 +169,7 @@ class TemplatePausedError(WhatsAppError):
 
 
 class RecipientError(PermanentError):
-    """131026 / 131021 / 133010 / 131050: this recipient cannot get this message."""
+    """131026 / 131021 / 131050: this recipient cannot get this message."""
 
 
 class CannotSendError(WhatsAppError):
@@ -173,6 +204,13 @@ class PaymentError(AccountError):
     family = "payment"
 
 
+class NotRegisteredError(AccountError):
+    """133010: our business phone number is not registered on the Cloud API, so every
+    send from it fails the same way until it is registered (``POST /{id}/register``)."""
+
+    family = "not_registered"
+
+
 class ConfigurationError(CannotSendError):
     """This process's settings cannot reach the messages endpoint: a request HTTP refuses
     to build (an access token or URL ending in a newline: nothing was sent), an answer
@@ -202,7 +240,11 @@ _CLASS_BY_CODE: dict[int, type[WhatsAppError]] = {
     131000: ServerError,
     131016: ServerError,
     131048: QualityLimitError,
-    131049: QualityLimitError,
+    131049: MarketingLimitError,
+    130472: ExperimentError,
+    131053: MediaError,
+    131008: ParameterError,
+    131009: ParameterError,
     131047: OutsideWindowError,
     132000: TemplateError,
     132001: TemplateError,
@@ -211,7 +253,6 @@ _CLASS_BY_CODE: dict[int, type[WhatsAppError]] = {
     131026: RecipientError,
     131021: RecipientError,
     131050: RecipientError,
-    133010: RecipientError,
     131051: PermanentError,
     100: PermanentError,
     # This process cannot send (see CannotSendError).
@@ -225,6 +266,7 @@ _CLASS_BY_CODE: dict[int, type[WhatsAppError]] = {
     131045: AccountError,
     131057: AccountError,
     131042: PaymentError,
+    133010: NotRegisteredError,
 }
 
 

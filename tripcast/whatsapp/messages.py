@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tripcast.whatsapp.phone import is_bsuid
+
 CALLBACK_DATA_MAX = 512  # Meta's limit for biz_opaque_callback_data
 TEXT_BODY_MAX = 4096
 
@@ -190,19 +192,26 @@ class SendResult(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    wa_id: str
+    wa_id: str | None  # absent when the send went to a BSUID
     message_id: str
     input: str
     message_status: str | None = None  # "accepted", or "held_for_quality_assessment"
+    user_id: str | None = None  # the BSUID, when the send went to one
 
     @classmethod
     def from_response(cls, data: Any) -> SendResult:
-        """Parse ``{"contacts":[{"input","wa_id"}],"messages":[{"id"}]}``; ValueError if not."""
+        """Parse ``{"contacts":[{"input","wa_id"}],"messages":[{"id"}]}``; ValueError if not.
+
+        A send to a BSUID is answered with ``user_id`` instead of ``wa_id``.
+        """
         try:
             contact = data["contacts"][0]
             message = data["messages"][0]
+            if "wa_id" not in contact and "user_id" not in contact:
+                raise KeyError("wa_id")
             return cls(
-                wa_id=contact["wa_id"],
+                wa_id=contact.get("wa_id"),
+                user_id=contact.get("user_id"),
                 input=contact["input"],
                 message_id=message["id"],
                 message_status=message.get("message_status"),
@@ -216,10 +225,12 @@ def _text_component(kind: Literal["header", "body"], texts: Sequence[str]) -> Te
 
 
 def _envelope(to: str, message_type: str) -> dict[str, Any]:
+    # A business-scoped user ID goes in ``recipient``, a phone number in ``to`` (Meta
+    # takes either; when both are given, ``to`` wins, so only one is ever sent).
     return {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
-        "to": to,
+        ("recipient" if is_bsuid(to) else "to"): to,
         "type": message_type,
     }
 

@@ -27,6 +27,15 @@ _POSSIBLE_REASONS = {
     ValidationResult.INVALID_LENGTH: "wrong length for its country",
 }
 _SEPARATORS = re.compile(r"[\s().\-/]")
+# Meta's business-scoped user ID: a two-letter country code, a period, then up to 128
+# letters and digits ("US.13491208655302741918"); a parent BSUID has "ENT." after the
+# country ("US.ENT.11815799212886844830").
+_BSUID = re.compile(r"[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}")
+
+
+def is_bsuid(value: str) -> bool:
+    """Whether ``value`` is a business-scoped user ID rather than a phone number."""
+    return bool(_BSUID.fullmatch(value))
 
 
 class InvalidPhoneNumber(ValueError):

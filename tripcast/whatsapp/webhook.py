@@ -19,7 +19,14 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 _SIGNATURE_PREFIX = "sha256="
@@ -114,15 +121,33 @@ class DeliveryError(_Tolerant):
         return self.error_data.details if self.error_data else None
 
 
+def _someone(number: str | None, bsuid: str | None, what: str) -> None:
+    # Since Meta's business-scoped user IDs, either may be absent, never both.
+    if not number and not bsuid:
+        raise ValueError(f"{what} has neither a phone number nor a business-scoped user ID")
+
+
 class Status(_Tolerant):
     id: str = Field(min_length=1, max_length=ID_MAX)  # the wamid returned by the send
     status: str = Field(min_length=1, max_length=NAME_MAX)  # see KNOWN_STATUSES
     timestamp: datetime
-    recipient_id: str = Field(max_length=NAME_MAX)
+    # The phone number; absent when the send went to a BSUID and Meta withholds it.
+    recipient_id: str | None = Field(default=None, max_length=NAME_MAX)
+    recipient_user_id: str | None = Field(default=None, max_length=NAME_MAX)  # the BSUID
     errors: list[DeliveryError] = Field(default_factory=list)
     biz_opaque_callback_data: str | None = Field(default=None, max_length=ID_MAX)
 
     _utc = field_validator("timestamp", mode="before")(_epoch_to_utc)
+
+    @model_validator(mode="after")
+    def _has_recipient(self) -> Status:
+        _someone(self.recipient_id, self.recipient_user_id, "status")
+        return self
+
+    @property
+    def recipient(self) -> str:
+        """The phone number, or the BSUID when Meta sent no number."""
+        return self.recipient_id or self.recipient_user_id or ""
 
 
 class Text(_Tolerant):
@@ -135,7 +160,9 @@ class Button(_Tolerant):
 
 
 class InboundMessage(_Tolerant):
-    sender: str = Field(alias="from", max_length=NAME_MAX)
+    # The phone number; absent for a traveller who hides it behind a username.
+    sender: str | None = Field(default=None, alias="from", max_length=NAME_MAX)
+    sender_user_id: str | None = Field(default=None, alias="from_user_id", max_length=NAME_MAX)
     id: str = Field(min_length=1, max_length=ID_MAX)
     timestamp: datetime
     type: str = Field(min_length=1, max_length=NAME_MAX)
@@ -143,6 +170,11 @@ class InboundMessage(_Tolerant):
     button: Button | None = None  # a template's quick-reply button
 
     _utc = field_validator("timestamp", mode="before")(_epoch_to_utc)
+
+    @model_validator(mode="after")
+    def _has_sender(self) -> InboundMessage:
+        _someone(self.sender, self.sender_user_id, "message")
+        return self
 
     @property
     def text_body(self) -> str | None:
@@ -156,11 +188,17 @@ class InboundMessage(_Tolerant):
 
 class Profile(_Tolerant):
     name: str | None = None
+    username: str | None = Field(default=None, max_length=NAME_MAX)
 
 
 class Contact(_Tolerant):
-    wa_id: str = Field(max_length=NAME_MAX)
+    wa_id: str | None = Field(default=None, max_length=NAME_MAX)
+    user_id: str | None = Field(default=None, max_length=NAME_MAX)  # the BSUID
     profile: Profile | None = None
+
+    @property
+    def username(self) -> str | None:
+        return self.profile.username if self.profile else None
 
 
 class MessagesValue(_Tolerant):

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from tripcast.whatsapp.fake import conversation, report, templates
 from tripcast.whatsapp.fake.config import FakeCloudApiConfig
+from tripcast.whatsapp.fake.identity import inbound_identity, user_preferences_value
 from tripcast.whatsapp.fake.state import FakeState, Fault
 from tripcast.whatsapp.fake.webhooks import WebhookDispatcher, epoch_text
 
@@ -39,6 +40,7 @@ def create_app(config: FakeCloudApiConfig | None = None) -> web.Application:
     app.router.add_post("/_fake/reset", post_reset)
     app.router.add_post("/_fake/faults", post_faults)
     app.router.add_post("/_fake/inbound", post_inbound)
+    app.router.add_post("/_fake/user_preferences", post_user_preferences)
     templates.add_routes(app, state=STATE, dispatcher=DISPATCHER)
     conversation.add_routes(app, state=STATE, dispatcher=DISPATCHER)  # catch-all: last
     return app
@@ -196,20 +198,34 @@ async def post_inbound(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text="'from' must be the traveller's E.164 digits")
     phone_number_id = str(body.get("phone_number_id") or state.config.phone_number_id)
     moment = state.record_inbound(sender, phone_number_id=phone_number_id)
+    name = str(body.get("name") or "Traveller")
+    who, contact = inbound_identity(state.config, sender, name)  # BSUID, maybe no number
     message: dict[str, Any] = {
-        "from": sender,
+        **who,
         "id": state.new_wamid(),
         "timestamp": epoch_text(moment),
         "type": "text",
         "text": {"body": str(body.get("text", ""))},
     }
-    contact = {"profile": {"name": str(body.get("name") or "Traveller")}, "wa_id": sender}
     delivered = request.app[DISPATCHER].enqueue_inbound(
         phone_number_id=phone_number_id, message=message, contact=contact
     )
     return web.json_response(
         {"id": message["id"], "timestamp": message["timestamp"], "webhook": delivered}
     )
+
+
+async def post_user_preferences(request: web.Request) -> web.Response:
+    """A traveller stops or resumes marketing messages inside WhatsApp."""
+    state = request.app[STATE]
+    body = await _json_object(request)
+    wa_id, value = str(body.get("wa_id", "")), body.get("value")
+    if not wa_id.isdigit() or value not in ("stop", "resume"):
+        raise web.HTTPBadRequest(text="needs 'wa_id' (E.164 digits) and 'value' stop|resume")
+    moment = int(state.now().timestamp())
+    change = user_preferences_value(state.config, wa_id, value=value, timestamp=moment)
+    delivered = request.app[DISPATCHER].enqueue_change("user_preferences", change)
+    return web.json_response({"webhook": delivered, "value": change})
 
 
 async def _json_object(request: web.Request) -> dict[str, Any]:

@@ -49,6 +49,10 @@ class FakeCloudApiConfig(BaseModel):
 
     # Recipients and templates
     undeliverable_numbers: list[str] = Field(default_factory=list)
+    # Travellers with a username (see fake/identity.py): Meta withholds their number in
+    # inbound messages and in statuses of sends to their BSUID.
+    username_share: float = Field(default=0.0, ge=0, le=1)
+    username_numbers: list[str] = Field(default_factory=list)
     templates: dict[str, FakeTemplate] | None = None  # None: every template is approved
     # Meta reports 131047 and 131026 in a failed status webhook after accepting the
     # send; False answers them synchronously instead, which is easier to test.

@@ -126,6 +126,11 @@ class FakeCloudApi:
         body = {"from": sender, "text": text, "name": name, "phone_number_id": phone_number_id}
         return self._call("POST", "/_fake/inbound", json=body)
 
+    def send_user_preference(self, wa_id: str, value: str) -> dict[str, Any]:
+        """Simulate a traveller stopping (``stop``) or resuming (``resume``) marketing
+        messages inside WhatsApp: sends the ``user_preferences`` webhook."""
+        return self._call("POST", "/_fake/user_preferences", json={"wa_id": wa_id, "value": value})
+
     def set_template(
         self,
         name: str,

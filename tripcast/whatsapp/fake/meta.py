@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tripcast.whatsapp.fake.config import FakeCloudApiConfig
+from tripcast.whatsapp.fake.identity import wa_id_for
 
 # HTTP status Meta pairs with each code; everything else is 400.
 _HTTP_STATUS = {190: 401, 0: 401, 10: 403, 368: 403, 132001: 404, 131000: 500, 131016: 503}
@@ -56,8 +57,36 @@ _TEXTS: dict[int, tuple[str, str]] = {
         "The recipient stopped marketing messages.",
     ),
     133010: (
-        "(#133010) Account not registered",
+        "(#133010) Phone number Not Registered",
         "The phone number is not registered on the WhatsApp Business Platform.",
+    ),
+    130472: (
+        "(#130472) User's number is part of an experiment",
+        "Failed to send message because this user's phone number is part of an experiment",
+    ),
+    131053: (
+        "(#131053) Media upload error",
+        "Unable to upload the media used in the message.",
+    ),
+    131008: ("(#131008) Required parameter is missing", "The parameter to is required."),
+    131009: ("(#131009) Parameter value is not valid", "Parameter 'type' is not valid."),
+    131037: (
+        "(#131037) WhatsApp provided number needs display name approval before message can "
+        "be sent.",
+        "The display name of the business phone number is not approved.",
+    ),
+    131042: (
+        "(#131042) Business eligibility payment issue",
+        "Message failed to send because there were one or more errors related to your "
+        "payment method.",
+    ),
+    131045: (
+        "(#131045) Incorrect certificate",
+        "Message failed to send due to a phone number registration error.",
+    ),
+    368: (
+        "(#368) Temporarily blocked for policies violations",
+        "The WhatsApp Business Account is restricted from messaging for policy violations.",
     ),
     131000: ("(#131000) Something went wrong", "Message failed to send due to an unknown error."),
     132000: (
@@ -116,6 +145,7 @@ class SendRequest:
     template_name: str | None = None
     template_language: str | None = None
     body_parameter_count: int = 0
+    user_id: str | None = None  # the BSUID when the send went to one (``recipient``)
 
 
 def parse_send_request(raw: bytes) -> SendRequest:
@@ -128,10 +158,7 @@ def parse_send_request(raw: bytes) -> SendRequest:
         raise MetaRefusal(100, "The request body must be a JSON object.")
     if body.get("messaging_product") != "whatsapp":
         raise MetaRefusal(100, "The parameter messaging_product is required.")
-    to = body.get("to")
-    wa_id = to.removeprefix("+") if isinstance(to, str) else ""
-    if not isinstance(to, str) or not wa_id.isdigit() or not 7 <= len(wa_id) <= 15:
-        raise MetaRefusal(100, "The parameter to is required and must be a phone number.")
+    to, wa_id, user_id = _recipient(body)
     callback_data = body.get("biz_opaque_callback_data")
     if callback_data is not None and (
         not isinstance(callback_data, str) or len(callback_data) > 512
@@ -140,13 +167,31 @@ def parse_send_request(raw: bytes) -> SendRequest:
     message_type = body.get("type", "text")
     if message_type == "text":
         _check_text(body.get("text"))
-        return SendRequest(to, wa_id, "text", callback_data)
+        return SendRequest(to, wa_id, "text", callback_data, user_id=user_id)
     if message_type == "template":
         name, language, count = _check_template(body.get("template"))
-        return SendRequest(to, wa_id, "template", callback_data, name, language, count)
+        return SendRequest(
+            to, wa_id, "template", callback_data, name, language, count, user_id=user_id
+        )
     if message_type in _OTHER_META_TYPES:
         raise MetaRefusal(131051, f"The fake models text and template only, not {message_type}.")
     raise MetaRefusal(100, f"Param type must be one of text, template, ...; got {message_type!r}.")
+
+
+def _recipient(body: dict[str, Any]) -> tuple[str, str, str | None]:
+    """``to`` (a phone number) or, without it, ``recipient`` (a BSUID): what the client
+    wrote, the traveller's number, and the BSUID when the send went to one."""
+    to = body.get("to")
+    if to is None and "recipient" in body:
+        recipient = body["recipient"]
+        wa_id = wa_id_for(recipient) if isinstance(recipient, str) else None
+        if wa_id is None:
+            raise MetaRefusal(100, "The parameter recipient must be a business-scoped user ID.")
+        return recipient, wa_id, recipient
+    wa_id = to.removeprefix("+") if isinstance(to, str) else ""
+    if not isinstance(to, str) or not wa_id.isdigit() or not 7 <= len(wa_id) <= 15:
+        raise MetaRefusal(100, "The parameter to is required and must be a phone number.")
+    return to, wa_id, None
 
 
 _OTHER_META_TYPES = {
@@ -217,8 +262,9 @@ def send_response(request: SendRequest, wamid: str) -> dict[str, Any]:
     message: dict[str, Any] = {"id": wamid}
     if request.type == "template":
         message["message_status"] = "accepted"
-    return {
-        "messaging_product": "whatsapp",
-        "contacts": [{"input": request.to, "wa_id": request.wa_id}],
-        "messages": [message],
-    }
+    contact = {"input": request.to}
+    if request.user_id is not None:
+        contact["user_id"] = request.user_id  # Meta leaves wa_id out of BSUID sends
+    else:
+        contact["wa_id"] = request.wa_id
+    return {"messaging_product": "whatsapp", "contacts": [contact], "messages": [message]}

@@ -53,6 +53,7 @@ class AcceptedMessage:
     accepted_epoch: float  # wall clock, for the per-second histogram
     failure_code: int | None = None  # reported later in a failed status webhook
     pricing: dict[str, Any] | None = None  # what its status webhooks will say it costs
+    by_bsuid: bool = False  # sent to the traveller's BSUID rather than their number
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -220,6 +221,7 @@ class FakeState:
                 config=self.config,
                 window_open=self._window_open(phone_number_id, request.wa_id, enforced=False),
             ),
+            by_bsuid=request.user_id is not None,
         )
         self.accepted.append(message)
         self.by_wamid[message.wamid] = message

@@ -19,6 +19,8 @@ from typing import Any
 
 import aiohttp
 
+from tripcast.whatsapp.fake.config import FakeCloudApiConfig
+from tripcast.whatsapp.fake.identity import bsuid_for, hides_number, username_for
 from tripcast.whatsapp.fake.meta import MetaRefusal
 from tripcast.whatsapp.fake.state import AcceptedMessage, FakeState
 from tripcast.whatsapp.webhook import SIGNATURE_HEADER, sign
@@ -90,17 +92,19 @@ class WebhookDispatcher:
     def enqueue_accepted(self, message: AcceptedMessage) -> None:
         if self._state.config.webhook_url is None:
             return
+        config = self._state.config
         if message.failure_code is not None:
-            updates = [_failed_status(message)]
+            updates = [_failed_status(message, config)]
         else:
             updates = [
-                _status(message, name, message.accepted_at + timedelta(seconds=step))
-                for step, name in enumerate(self._state.config.webhook_statuses)
+                _status(message, name, message.accepted_at + timedelta(seconds=step), config)
+                for step, name in enumerate(config.webhook_statuses)
             ]
         for update in updates:
-            self._push(_Update(message.phone_number_id, status=update))
+            contact = _status_contact(message, update, config)
+            self._push(_Update(message.phone_number_id, status=update, contact=contact))
             if self._rng.random() < self._state.config.webhook_duplicate_rate:
-                self._push(_Update(message.phone_number_id, status=update))
+                self._push(_Update(message.phone_number_id, status=update, contact=contact))
 
     def enqueue_inbound(
         self, *, phone_number_id: str, message: dict[str, Any], contact: dict[str, Any]
@@ -183,6 +187,7 @@ def _payload(state: FakeState, batch: list[_Update]) -> dict[str, Any]:
             value.setdefault("statuses", []).append(update.status)
         if update.message is not None:
             value.setdefault("messages", []).append(update.message)
+        if update.contact is not None and update.contact not in value.get("contacts", []):
             value.setdefault("contacts", []).append(update.contact)
     changes = [{"value": value, "field": "messages"} for value in values.values()] + others
     entry = {"id": state.config.business_account_id, "changes": changes}
@@ -201,13 +206,18 @@ def epoch_text(moment: datetime) -> str:
     return str(int(moment.timestamp()))
 
 
-def _status(message: AcceptedMessage, name: str, moment: datetime) -> dict[str, Any]:
+def _status(
+    message: AcceptedMessage, name: str, moment: datetime, config: FakeCloudApiConfig
+) -> dict[str, Any]:
     status: dict[str, Any] = {
         "id": message.wamid,
         "status": name,
         "timestamp": epoch_text(moment),
         "recipient_id": message.recipient,
+        "recipient_user_id": bsuid_for(message.recipient),
     }
+    if message.by_bsuid and hides_number(config, message.recipient):
+        del status["recipient_id"]  # sent to the BSUID of a traveller with a username
     if name != "read" and message.pricing is not None:
         # Like Meta: pricing rides on sent and delivered; no ``conversation`` under PMP
         # outside free entry points, which the fake does not model.
@@ -217,11 +227,28 @@ def _status(message: AcceptedMessage, name: str, moment: datetime) -> dict[str, 
     return status
 
 
-def _failed_status(message: AcceptedMessage) -> dict[str, Any]:
+def _status_contact(
+    message: AcceptedMessage, status: dict[str, Any], config: FakeCloudApiConfig
+) -> dict[str, Any] | None:
+    """The ``contacts[]`` entry Meta adds to a status: none for a failed one; the
+    username only on delivered and read, for a traveller who has one."""
+    if status["status"] == "failed":
+        return None
+    contact: dict[str, Any] = {"user_id": status["recipient_user_id"]}
+    if "recipient_id" in status:
+        contact["wa_id"] = status["recipient_id"]
+    if status["status"] in ("delivered", "read") and hides_number(config, message.recipient):
+        contact["profile"] = {"username": username_for(message.recipient)}
+    return contact
+
+
+def _failed_status(message: AcceptedMessage, config: FakeCloudApiConfig) -> dict[str, Any]:
     code = message.failure_code or 131000
     refusal = MetaRefusal(code)
     error = refusal.body()["error"]
-    status = _status(message, "failed", message.accepted_at)
+    status = _status(message, "failed", message.accepted_at, config)
+    if not message.by_bsuid:
+        del status["recipient_user_id"]  # as Meta: failed statuses of sends by number
     status.pop("pricing", None)
     status["errors"] = [
         {
