@@ -36,6 +36,7 @@ def sweep_result(
         "planned": planned.planned,
         "jobs": dict(executed.outcomes),
         "messages": {kind: n for kind, n in sent.counts().items() if n},
+        "dispatch_batches": sent.batches,
     }
 
 
@@ -70,13 +71,19 @@ def sweep_once(
         from tripcast.whatsapp.client import WhatsAppClient
 
         _acknowledge(engine, now=moment, settings=settings)
-        sent = run_dispatch(
-            engine,
-            client_factory=lambda: WhatsAppClient.from_settings(settings),
-            settings=DispatchSettings.from_settings(settings),
-            now_fn=(lambda: now) if now is not None else utc_now,
-            batch_size=max(batch_size, MIN_DISPATCH_BATCH),
-        )
+        # As the flow does: round after round until nothing is left to send now (a
+        # round ends early when sends miss their slots and go back to the queue).
+        while True:
+            report = run_dispatch(
+                engine,
+                client_factory=lambda: WhatsAppClient.from_settings(settings),
+                settings=DispatchSettings.from_settings(settings),
+                now_fn=(lambda: now) if now is not None else utc_now,
+                batch_size=max(batch_size, MIN_DISPATCH_BATCH),
+            )
+            sent.merge(report)
+            if report.finished:
+                break
     return sweep_result(planned, executed, sent)
 
 
