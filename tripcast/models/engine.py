@@ -11,12 +11,16 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session
 
+from tripcast.exceptions import EXIT_DATABASE, TripcastError
 from tripcast.models.embedded import embedded_url
 from tripcast.settings import Settings, get_settings
 
 
-class DatabaseUnavailable(RuntimeError):
+class DatabaseUnavailable(TripcastError, RuntimeError):
     """The database cannot be reached; the message is one line without credentials."""
+
+    transient = True
+    exit_code = EXIT_DATABASE
 
 
 def sqlalchemy_url(settings: Settings) -> str:
