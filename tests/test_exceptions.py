@@ -4,14 +4,12 @@ and the CLI turns each kind into one line and its exit code."""
 from __future__ import annotations
 
 import argparse
-import importlib
 import inspect
-import pkgutil
 from types import SimpleNamespace
 
 import pytest
 
-import tripcast
+from tests.support.package import tripcast_modules
 from tripcast import cli
 from tripcast.dispatch.errors import DispatchStopped
 from tripcast.dispatch.report import DispatchReport
@@ -22,21 +20,12 @@ from tripcast.rules.errors import InvalidRuleConfig
 from tripcast.settings import ConfigError
 from tripcast.whatsapp.errors import AuthError, ServerError
 
-# Alembic's env and revisions run on import; __main__ modules start programs.
-SKIPPED = ("tripcast.models.migrations", "__main__")
-
-
-def tripcast_modules() -> list[str]:
-    found = pkgutil.walk_packages(tripcast.__path__, prefix="tripcast.")
-    return [name for _, name, _ in found if not any(part in name for part in SKIPPED)]
-
 
 def defined_exception_classes() -> list[type[BaseException]]:
     classes: list[type[BaseException]] = []
-    for name in tripcast_modules():
-        module = importlib.import_module(name)
+    for module in tripcast_modules():
         for _, value in inspect.getmembers(module, inspect.isclass):
-            if value.__module__ == name and issubclass(value, BaseException):
+            if value.__module__ == module.__name__ and issubclass(value, BaseException):
                 classes.append(value)
     return classes
 
