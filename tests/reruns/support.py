@@ -9,11 +9,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
-from tests.support.world import Traveller, insert, make_rule, make_traveller
-
-
-def traveller(connection: Connection, **account: Any) -> Traveller:
-    return make_traveller(connection, **account)
+from tests.support.world import Traveller, insert, make_rule
 
 
 def failed_message(
