@@ -24,14 +24,7 @@ from tripcast.commands import (
     webhook,
     worker,
 )
-from tripcast.commands.runtime import NotMigrated
-from tripcast.models.embedded import EmbeddedDatabaseError
-from tripcast.models.engine import DatabaseUnavailable
-from tripcast.models.migrate import UnknownRevision
-from tripcast.settings import ConfigError
-
-EXIT_CONFIG = 2
-EXIT_DATABASE = 3
+from tripcast.exceptions import EXIT_CONFIG, TripcastError
 
 Handler = Callable[[argparse.Namespace], int]
 COMMAND_MODULES = (
@@ -69,12 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
-    except ConfigError as error:
+    except TripcastError as error:  # each class says its exit code (configuration, database)
         print(f"tripcast: {error}", file=sys.stderr)
-        return EXIT_CONFIG
-    except (DatabaseUnavailable, EmbeddedDatabaseError, UnknownRevision, NotMigrated) as error:
-        print(f"tripcast: {error}", file=sys.stderr)
-        return EXIT_DATABASE
+        return error.exit_code
     except ValueError as error:  # bad option values, e.g. a naive --now
         print(f"tripcast: {error}", file=sys.stderr)
         return EXIT_CONFIG

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tripcast.exceptions import EXIT_CONFIG, TripcastError
+
 ENV_PREFIX = "TRIPCAST_"
 _API_VERSION = re.compile(r"v[0-9]+\.[0-9]+")
 _DIGITS = re.compile(r"[0-9]+")
@@ -30,8 +32,10 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2,4})?$")
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
 
-class ConfigError(Exception):
+class ConfigError(TripcastError):
     """A setting is missing or invalid; the message names the environment variable."""
+
+    exit_code = EXIT_CONFIG
 
 
 class Settings(BaseSettings):

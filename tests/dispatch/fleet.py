@@ -16,10 +16,10 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.engine import Engine
 
-from tripcast.dispatch import DispatchReport, DispatchSettings, Receipt, run_dispatch
-from tripcast.dispatch.reconcile import reconcile_from_statuses
+from tests.webhooks.builders import store_delivery
+from tripcast.dispatch import DispatchReport, DispatchSettings, run_dispatch
+from tripcast.webhooks.ingest import ingest_once
 from tripcast.whatsapp.fake import FakeCloudApi
-from tripcast.whatsapp.webhook import iter_statuses, parse_webhook
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 UNSETTLED = (
@@ -106,15 +106,14 @@ def start_worker_process(
 
 @contextlib.contextmanager
 def reconciling_webhook(engine: Engine) -> Iterator[str]:
-    """A webhook endpoint that settles in-doubt messages, as the ingest does."""
+    """A webhook endpoint that stores each delivery and ingests it at once: in-doubt
+    messages are settled by the product's own ingest."""
 
     async def receive(request: web.Request) -> web.Response:
-        receipts = [
-            Receipt(status.biz_opaque_callback_data, status.id, status.status, status.timestamp)
-            for status in iter_statuses(parse_webhook(await request.read()))
-        ]
+        data = json.loads(await request.read())
         with engine.begin() as connection:
-            reconcile_from_statuses(connection, receipts)
+            store_delivery(connection, data)
+        await asyncio.to_thread(ingest_once, engine)
         return web.Response(text="ok")
 
     app = web.Application()

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Engine
 from tests.dispatch.builders import logs_of, message
 from tests.dispatch.conftest import NOW, Clock
 from tests.dispatch.mock_api import URL, accept_all, dispatch, posted, queued, traveller
-from tripcast.dispatch import reconcile_from_status, store
+from tests.support.receipts import settle_by_receipt
+from tripcast.dispatch import store
 
 pytestmark = pytest.mark.anyio
 
@@ -53,10 +54,7 @@ async def test_a_status_receipt_settles_an_in_doubt_send_and_logs_it(
     message_id = queued(engine, traveller(engine))
     await dispatch(engine, clock)
 
-    with engine.begin() as connection:
-        assert reconcile_from_status(
-            connection, message_id=message_id, wamid="wamid.LATE", status="delivered", at=NOW
-        )
+    assert settle_by_receipt(engine, message_id, "wamid.LATE", "delivered", NOW)
 
     row = message(engine, message_id)
     assert (row["status"], row["external_id"], row["delivered_at"]) == (
@@ -85,10 +83,8 @@ async def test_a_dispatcher_that_vanished_mid_batch_is_cleaned_up_without_resend
     with engine.begin() as connection:  # the dead worker claimed three and marked two
         store.claim_batch(connection, now=NOW, owner="gone", lease=lease, limit=3)
         store.mark_send_started(connection, [accepted, lost], now=NOW, owner="gone")
-    with engine.begin() as connection:  # Meta accepted one: its receipt arrives
-        reconcile_from_status(
-            connection, message_id=accepted, wamid="wamid.GONE", status="sent", at=NOW
-        )
+    # Meta accepted one: its receipt arrives
+    settle_by_receipt(engine, accepted, "wamid.GONE", "sent", NOW)
     assert logs_of(engine, accepted) == []  # the dead worker's lease still runs
     accept_all(httpx_mock)
 
@@ -120,10 +116,7 @@ async def test_a_receipt_for_a_send_retried_after_a_5xx_settles_it_under_that_at
     await dispatch(engine, clock)
     assert message(engine, message_id)["retry_count"] == 3
 
-    with engine.begin() as connection:
-        reconcile_from_status(
-            connection, message_id=message_id, wamid="wamid.500", status="sent", at=NOW
-        )
+    settle_by_receipt(engine, message_id, "wamid.500", "sent", NOW)
     clock.advance(hours=1)
     await dispatch(engine, clock)
 

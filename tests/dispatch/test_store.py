@@ -10,9 +10,9 @@ from sqlalchemy.engine import Engine
 
 from tests.dispatch.builders import make_traveller, message, queue_message
 from tests.dispatch.conftest import NOW
+from tests.support.receipts import deliver_receipts, receipt, settle_by_receipt
 from tripcast.dispatch import store
 from tripcast.dispatch.outcomes import AttemptLog, Outcome
-from tripcast.dispatch.reconcile import Receipt, reconcile_from_status, reconcile_from_statuses
 
 LEASE = timedelta(minutes=5)
 
@@ -136,18 +136,22 @@ def test_an_idle_schedule_gives_no_credit_for_the_past(engine: Engine) -> None:
 def test_status_receipt_settles_a_pending_message_by_its_callback_data(engine: Engine) -> None:
     in_doubt, failed_later, stranger = queue(engine, 3)
     at = NOW + timedelta(seconds=3)
-    with engine.begin() as connection:
-        assert reconcile_from_status(
-            connection, message_id=in_doubt, wamid="wamid.X", status="sent", at=at
-        )
-        changed = reconcile_from_statuses(
-            connection,
-            [
-                Receipt(str(failed_later), "wamid.Y", "sent", at),
-                Receipt(str(failed_later), "wamid.Y", "failed", at, 131026, "Undeliverable"),
-                Receipt("not-our-id", "wamid.Z", "sent", at),
-            ],
-        )
+    assert settle_by_receipt(engine, in_doubt, "wamid.X", "sent", at)
+    changed = deliver_receipts(
+        engine,
+        [
+            receipt(failed_later, "wamid.Y", "sent", at),
+            receipt(
+                failed_later,
+                "wamid.Y",
+                "failed",
+                at,
+                error_code=131026,
+                error_message="Undeliverable",
+            ),
+            receipt("not-our-id", "wamid.Z", "sent", at),
+        ],
+    )
     assert changed == {failed_later}
     row = message(engine, in_doubt)
     assert (row["status"], row["external_id"], row["sent_at"]) == ("sent", "wamid.X", at)
@@ -159,10 +163,7 @@ def test_status_receipt_settles_a_pending_message_by_its_callback_data(engine: E
 
 def test_receipts_never_touch_messages_that_are_no_longer_pending(engine: Engine) -> None:
     (message_id,) = queue(engine, 1, status="read", external_id="wamid.R")
-    with engine.begin() as connection:
-        assert not reconcile_from_status(
-            connection, message_id=message_id, wamid="wamid.R", status="sent", at=NOW
-        )
+    assert not settle_by_receipt(engine, message_id, "wamid.R", "sent", NOW)
     assert message(engine, message_id)["status"] == "read"
 
 

@@ -13,7 +13,8 @@ from tests.dispatch.builders import make_traveller, queue_message
 from tests.dispatch.conftest import NOW
 from tests.dispatch.mock_api import accept_all, client
 from tripcast.dispatch import DispatchReport, DispatchSettings, DispatchStopped
-from tripcast.dispatch.tasks import dispatch_batch, is_infrastructure_failure
+from tripcast.dispatch.tasks import dispatch_batch
+from tripcast.tasks.retry import retry_on_transient
 from tripcast.whatsapp.errors import AuthError
 
 
@@ -35,9 +36,10 @@ def test_one_task_run_dispatches_one_batch(engine: Engine, httpx_mock: HTTPXMock
     assert len(httpx_mock.get_requests()) == 2
 
 
-def test_the_task_never_caches_and_retries_twice() -> None:
+def test_the_task_never_caches_and_retries_on_the_shared_policy() -> None:
     assert dispatch_batch.cache_policy is NO_CACHE
-    assert dispatch_batch.retries == 2
+    assert dispatch_batch.retries == 3
+    assert dispatch_batch.retry_condition_fn is retry_on_transient
 
 
 @pytest.mark.parametrize(
@@ -58,4 +60,4 @@ def test_the_task_never_caches_and_retries_twice() -> None:
 )
 def test_only_infrastructure_failures_are_retried(error: BaseException, retried: bool) -> None:
     state = Failed(data=error)
-    assert is_infrastructure_failure(dispatch_batch, None, state) is retried
+    assert retry_on_transient(dispatch_batch, None, state) is retried

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
-from tests.support.world import insert, make_account, make_rule, make_user
-
-
-@dataclass(frozen=True)
-class Traveller:
-    user: uuid.UUID
-    account: uuid.UUID
-
-
-def traveller(connection: Connection, **account: Any) -> Traveller:
-    user = make_user(connection)
-    return Traveller(user, make_account(connection, user_id=user, **account))
+from tests.support.world import Traveller, insert, make_rule
 
 
 def failed_message(

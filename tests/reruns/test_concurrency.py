@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from tests.reruns.support import failed_message, message, traveller
+from tests.reruns.support import failed_message, message
+from tests.support.world import make_traveller
 from tripcast.reruns import RerunReport, Selection, requeue_failed
 from tripcast.reruns import sql as rerun_sql
 
@@ -18,7 +19,7 @@ SELECTION = Selection(since=NOW - timedelta(days=1))
 def test_concurrent_reruns_queue_each_message_once(engine: Engine) -> None:
     with engine.begin() as connection:
         failed = failed_message(
-            connection, traveller(connection), failed_at=NOW - timedelta(hours=1)
+            connection, make_traveller(connection), failed_at=NOW - timedelta(hours=1)
         )
     params = SELECTION.params(now=NOW) | {
         "now": NOW,

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.reruns.support import failed_message, message, traveller
-from tests.support.world import set_preferences
+from tests.reruns.support import failed_message, message
+from tests.support.world import make_traveller, set_preferences
 from tripcast.reruns import Selection, preview, requeue_failed
 from tripcast.reruns.reasons import exclusion_reason
 
@@ -35,7 +35,7 @@ def test_permanent_failures_need_include_permanent(
     engine: Engine, columns: dict[str, Any], reason: str
 ) -> None:
     with engine.begin() as connection:
-        who = traveller(connection)
+        who = make_traveller(connection)
         set_preferences(connection, user_id=who.user, marketing=True)
         failed = failed_message(connection, who, failed_at=EARLIER, **columns)
     report = requeue_failed(engine, WINDOW, now=NOW)
@@ -57,7 +57,7 @@ def test_consent_as_of_now_is_respected_even_with_include_permanent(
     engine: Engine, account: dict[str, Any], reason: str
 ) -> None:
     with engine.begin() as connection:
-        who = traveller(connection, **account)
+        who = make_traveller(connection, **account)
         opted_out_since = failed_message(connection, who, failed_at=EARLIER)
         cancelled = failed_message(
             connection, who, failed_at=EARLIER, error_code=None, failed_reason="cancelled: x"
@@ -69,7 +69,7 @@ def test_consent_as_of_now_is_respected_even_with_include_permanent(
 
 def test_a_category_switched_off_since_is_excluded(engine: Engine) -> None:
     with engine.begin() as connection:
-        who = traveller(connection)
+        who = make_traveller(connection)
         set_preferences(connection, user_id=who.user, trip_reminders=False)
         failed_message(connection, who, failed_at=EARLIER)
         budget = failed_message(connection, who, failed_at=EARLIER, category="budget_alerts")
@@ -83,7 +83,7 @@ def test_marketing_needs_marketing_on_now(
     engine: Engine, marketing: bool | None, requeued: int
 ) -> None:
     with engine.begin() as connection:
-        who = traveller(connection)
+        who = make_traveller(connection)
         if marketing is not None:
             set_preferences(connection, user_id=who.user, marketing=marketing)
         failed_message(connection, who, failed_at=EARLIER, category="marketing")
@@ -94,7 +94,7 @@ def test_marketing_needs_marketing_on_now(
 
 def test_verification_codes_are_never_re_sent(engine: Engine) -> None:
     with engine.begin() as connection:
-        who = traveller(connection)
+        who = make_traveller(connection)
         failed_message(
             connection, who, failed_at=EARLIER, template="verification_code",
             category="authentication",
@@ -105,7 +105,7 @@ def test_verification_codes_are_never_re_sent(engine: Engine) -> None:
 
 def test_metadata_that_is_not_an_object_is_left_for_an_operator(engine: Engine) -> None:
     with engine.begin() as connection:
-        who = traveller(connection)
+        who = make_traveller(connection)
         failed = failed_message(connection, who, failed_at=EARLIER, metadata=["odd"])
         seed_row = failed_message(connection, who, failed_at=EARLIER, metadata={})
     report = requeue_failed(engine, WINDOW, now=NOW)
@@ -143,7 +143,7 @@ def test_sql_reasons_match_the_python_reference(engine: Engine, include_permanen
     expected = {}
     with engine.begin() as connection:
         for account, preferences in itertools.product(ACCOUNTS, PREFERENCES):
-            who = traveller(connection, **account)
+            who = make_traveller(connection, **account)
             if preferences is not None:
                 set_preferences(connection, user_id=who.user, **preferences)
             state = {"is_verified": account.get("verified", True),
@@ -168,7 +168,7 @@ def test_sql_reasons_match_the_python_reference(engine: Engine, include_permanen
 def test_quiet_hours_defer_a_rerun_and_never_exclude_it(engine: Engine) -> None:
     night = datetime(2026, 5, 1, 1, 0, tzinfo=UTC)  # 02:00 in Lisbon (WEST, UTC+1)
     with engine.begin() as connection:
-        sleeper, awake = traveller(connection), traveller(connection)
+        sleeper, awake = make_traveller(connection), make_traveller(connection)
         for who, tz in ((sleeper, "Europe/Lisbon"), (awake, "Asia/Tokyo")):
             set_preferences(
                 connection,

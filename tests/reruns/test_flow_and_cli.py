@@ -13,7 +13,8 @@ import pytest
 from prefect.client.orchestration import get_client
 from sqlalchemy.engine import Engine
 
-from tests.reruns.support import failed_message, statuses, traveller
+from tests.reruns.support import failed_message, statuses
+from tests.support.world import make_traveller
 from tripcast.commands import rerun
 from tripcast.flows.reruns import rerun_failed
 from tripcast.reruns import InvalidSelection
@@ -24,7 +25,7 @@ SINCE = NOW - timedelta(days=1)
 
 def seed(engine: Engine) -> None:
     with engine.begin() as connection:
-        who = traveller(connection)
+        who = make_traveller(connection)
         failed_message(connection, who, failed_at=NOW - timedelta(hours=2))
         failed_message(connection, who, failed_at=NOW - timedelta(hours=1), template="budget")
         failed_message(connection, who, failed_at=NOW - timedelta(hours=1), error_code=131026)

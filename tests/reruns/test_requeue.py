@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.reruns.support import failed_message, job_for_rule, message, statuses, traveller
-from tests.support.world import insert
+from tests.reruns.support import failed_message, job_for_rule, message, statuses
+from tests.support.world import insert, make_traveller
 from tripcast.reruns import InvalidSelection, Selection, requeue_failed
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
@@ -26,7 +26,7 @@ def requeued_ids(engine: Engine, selection: Selection, **kwargs: object) -> set[
 
 def test_requeue_resets_the_same_row_and_keeps_its_history(engine: Engine) -> None:
     with engine.begin() as connection:
-        who = traveller(connection)
+        who = make_traveller(connection)
         failed = failed_message(
             connection,
             who,
@@ -79,7 +79,7 @@ def test_requeue_resets_the_same_row_and_keeps_its_history(engine: Engine) -> No
 
 def test_dry_run_counts_by_reason_and_changes_nothing(engine: Engine) -> None:
     with engine.begin() as connection:
-        who = traveller(connection)
+        who = make_traveller(connection)
         for _ in range(2):
             failed_message(connection, who, failed_at=NOW - HOUR)
         failed_message(connection, who, failed_at=NOW - HOUR, error_code=131026)
@@ -97,7 +97,7 @@ def test_dry_run_counts_by_reason_and_changes_nothing(engine: Engine) -> None:
 
 def test_running_twice_queues_nothing_twice(engine: Engine) -> None:
     with engine.begin() as connection:
-        failed = failed_message(connection, traveller(connection), failed_at=NOW - HOUR)
+        failed = failed_message(connection, make_traveller(connection), failed_at=NOW - HOUR)
     assert requeue_failed(engine, WINDOW, now=NOW).requeued == 1
     again = requeue_failed(engine, WINDOW, now=NOW + timedelta(minutes=1))
     assert (again.requeued, again.counts) == (0, ())
@@ -116,7 +116,7 @@ def test_running_twice_queues_nothing_twice(engine: Engine) -> None:
 
 def test_time_window_is_half_open_and_falls_back_to_created_at(engine: Engine) -> None:
     with engine.begin() as connection:
-        who = traveller(connection)
+        who = make_traveller(connection)
         at_since = failed_message(connection, who, failed_at=NOW - 3 * HOUR)
         inside = failed_message(connection, who, failed_at=NOW - 2 * HOUR)
         at_until = failed_message(connection, who, failed_at=NOW - HOUR)
@@ -133,7 +133,7 @@ def test_time_window_is_half_open_and_falls_back_to_created_at(engine: Engine) -
 
 def test_template_filter(engine: Engine) -> None:
     with engine.begin() as connection:
-        who = traveller(connection)
+        who = make_traveller(connection)
         reminder = failed_message(connection, who, failed_at=NOW - HOUR)
         failed_message(connection, who, failed_at=NOW - HOUR, template="budget_alert")
         failed_message(connection, who, failed_at=NOW - HOUR, template=None)
@@ -142,7 +142,7 @@ def test_template_filter(engine: Engine) -> None:
 
 def test_error_code_filter(engine: Engine) -> None:
     with engine.begin() as connection:
-        who = traveller(connection)
+        who = make_traveller(connection)
         throttled = failed_message(connection, who, failed_at=NOW - HOUR, error_code=130429)
         server = failed_message(connection, who, failed_at=NOW - HOUR, error_code=131000)
         failed_message(connection, who, failed_at=NOW - HOUR, error_code=132001)
@@ -152,7 +152,7 @@ def test_error_code_filter(engine: Engine) -> None:
 
 def test_user_filter(engine: Engine) -> None:
     with engine.begin() as connection:
-        mine, other = traveller(connection), traveller(connection)
+        mine, other = make_traveller(connection), make_traveller(connection)
         my_message = failed_message(connection, mine, failed_at=NOW - HOUR)
         failed_message(connection, other, failed_at=NOW - HOUR)
     assert requeued_ids(engine, Selection(user_ids=(mine.user,))) == {my_message}
@@ -160,7 +160,7 @@ def test_user_filter(engine: Engine) -> None:
 
 def test_rule_filter_goes_through_the_message_job(engine: Engine) -> None:
     with engine.begin() as connection:
-        who = traveller(connection)
+        who = make_traveller(connection)
         rule, job = job_for_rule(connection, who)
         _, other_job = job_for_rule(connection, who)
         from_rule = failed_message(connection, who, failed_at=NOW - HOUR, job_id=job)
@@ -171,7 +171,7 @@ def test_rule_filter_goes_through_the_message_job(engine: Engine) -> None:
 
 def test_filters_combine(engine: Engine) -> None:
     with engine.begin() as connection:
-        who = traveller(connection)
+        who = make_traveller(connection)
         both = failed_message(connection, who, failed_at=NOW - HOUR, error_code=131000)
         failed_message(connection, who, failed_at=NOW - HOUR, error_code=130429)
         failed_message(connection, who, failed_at=NOW - HOUR, error_code=131000, template="x")
@@ -181,7 +181,7 @@ def test_filters_combine(engine: Engine) -> None:
 
 def test_only_failed_outbound_rows_are_candidates(engine: Engine) -> None:
     with engine.begin() as connection:
-        who = traveller(connection)
+        who = make_traveller(connection)
         failed_message(connection, who, failed_at=NOW - HOUR, status="sent")
         failed_message(connection, who, failed_at=NOW - HOUR, direction="inbound")
     assert requeue_failed(engine, WINDOW, now=NOW).counts == ()
@@ -208,7 +208,7 @@ def test_selection_deduplicates_repeated_values() -> None:
 
 def test_expired_messages_come_back_only_when_asked_with_a_new_expiry(engine: Engine) -> None:
     with engine.begin() as connection:
-        who = traveller(connection)
+        who = make_traveller(connection)
         expired = failed_message(
             connection,
             who,

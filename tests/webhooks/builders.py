@@ -1,57 +1,28 @@
-"""Travellers, outbound messages and stored deliveries for the webhook tests (plain SQL)."""
+"""Stored deliveries and row readers for the webhook tests; travellers and outbound
+messages come from the world builder (``tests.support.world``)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
-from tests.support.world import insert, make_account, make_user
+from tests.support.world import Traveller, make_outbound, make_traveller
 
-
-@dataclass(frozen=True)
-class Traveller:
-    user: uuid.UUID
-    account: uuid.UUID
-    phone: str
-
-
-def make_traveller(
-    connection: Connection, *, phone: str | None = None, opt_in_status: str = "opted_in"
-) -> Traveller:
-    user = make_user(connection)
-    account = make_account(connection, user_id=user, phone=phone, opt_in_status=opt_in_status)
-    stored = connection.exec_driver_sql(
-        "SELECT phone_number FROM whatsapp_accounts WHERE id = %(a)s", {"a": account}
-    ).scalar_one()
-    return Traveller(user=user, account=account, phone=stored)
-
-
-def make_outbound(
-    connection: Connection,
-    traveller: Traveller,
-    *,
-    status: str = "sent",
-    wamid: str | None = None,
-    **columns: Any,
-) -> uuid.UUID:
-    return insert(
-        connection,
-        "whatsapp_messages",
-        user_id=traveller.user,
-        whatsapp_account_id=traveller.account,
-        direction="outbound",
-        message_type="text",
-        content=columns.pop("content", "Your trip to Lisbon starts tomorrow"),
-        status=status,
-        external_id=wamid,
-        **columns,
-    )
+__all__ = [
+    "Traveller",
+    "at",
+    "make_outbound",
+    "make_traveller",
+    "message_row",
+    "rows",
+    "scalar",
+    "store_delivery",
+]
 
 
 def store_delivery(connection: Connection, data: dict[str, Any]) -> uuid.UUID:

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from tests.webhooks import meta
 from tests.webhooks.builders import make_outbound, make_traveller, message_row, store_delivery
-from tripcast.webhooks.fold import MessageState, ReceiptEvent, apply_one, batch_order, fold_batch
+from tests.webhooks.fold import MessageState, ReceiptEvent, apply_one, batch_order, fold_batch
 from tripcast.webhooks.ingest import ingest_once
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)

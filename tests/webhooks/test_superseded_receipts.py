@@ -6,12 +6,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy.engine import Engine
 
 from tests.webhooks import meta
 from tests.webhooks.builders import make_outbound, make_traveller, message_row, rows, store_delivery
-from tripcast.dispatch import reconcile_from_status
 from tripcast.reruns import Selection, requeue_failed
 from tripcast.webhooks.ingest import drain
 
@@ -97,19 +95,3 @@ def test_the_new_sends_receipts_still_apply_and_old_ones_keep_off(engine: Engine
     [late] = kept(engine)
     assert (late["wamid"], late["state"]) == (old, "given_up")
     assert late["reason"].startswith("superseded send")
-
-
-@pytest.mark.parametrize("status", ["failed", "read"])
-def test_dispatch_reconcile_ignores_the_superseded_wamid_too(engine: Engine, status: str) -> None:
-    message, old = failed_then_rerun(engine)
-    with engine.begin() as connection:
-        assert not reconcile_from_status(
-            connection, message_id=message, wamid=old, status=status, at=T0 + S, error_code=131026
-        )
-    assert message_row(engine, message)["status"] == "pending"
-    new = meta.new_wamid()
-    with engine.begin() as connection:
-        assert reconcile_from_status(
-            connection, message_id=message, wamid=new, status="sent", at=RERUN_AT + S
-        )
-    assert (message_row(engine, message)["external_id"]) == new

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from tests.webhooks import meta
 from tests.webhooks.builders import make_traveller, store_delivery
+from tripcast.tasks.retry import retry_on_transient
 from tripcast.webhooks import tasks
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
@@ -42,5 +43,5 @@ def test_the_task_applies_one_batch(engine: Engine, monkeypatch: pytest.MonkeyPa
 def test_prefect_retries_only_transient_database_errors(error: Exception, retried: bool) -> None:
     task = tasks.apply_webhook_batch
     assert task.retries == 3
-    assert task.retry_condition_fn is tasks.retry_when_transient
-    assert tasks.retry_when_transient(task, None, Failed(data=error)) is retried
+    assert task.retry_condition_fn is retry_on_transient
+    assert retry_on_transient(task, None, Failed(data=error)) is retried

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import Connection
 
 from tripcast.automations.context import JobContext
+from tripcast.exceptions import TripcastError
 from tripcast.rules.actions import (
     RunAiAgentAction,
     SendEmailAction,
@@ -54,8 +55,10 @@ WHERE id = %(trip_id)s
 """
 
 
-class TransientActionError(RuntimeError):
+class TransientActionError(TripcastError, RuntimeError):
     """The action's service is unreachable for now: retry the job later."""
+
+    transient = True
 
 
 def message_dedupe_key(job: JobContext) -> str:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
+from tripcast.exceptions import TripcastError
 from tripcast.models import migrate
 from tripcast.models.engine import create_db_engine, sqlalchemy_url
 from tripcast.settings import Settings
@@ -28,7 +29,7 @@ from tripcast.settings import Settings
 EMBEDDED_NAME = "tripcast_bench"
 
 
-class BenchRefused(RuntimeError):
+class BenchRefused(TripcastError, RuntimeError):
     """The bench cannot get a scratch database; the message is one line, no credentials."""
 
 

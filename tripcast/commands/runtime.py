@@ -8,11 +8,14 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from tripcast.exceptions import EXIT_DATABASE, TripcastError
 from tripcast.settings import get_settings
 
 
-class NotMigrated(RuntimeError):
+class NotMigrated(TripcastError, RuntimeError):
     """The database is not at the newest migration."""
+
+    exit_code = EXIT_DATABASE
 
 
 def prepare_prefect_home(home: Path | None = None) -> None:

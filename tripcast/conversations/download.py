@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from tripcast.exceptions import TripcastError
 from tripcast.whatsapp.conversation import MediaClient
 
 FIND = """
@@ -24,7 +25,7 @@ WHERE direction = 'inbound' AND (external_id = %(key)s OR id = %(id)s)
 """
 
 
-class MediaNotFound(LookupError):
+class MediaNotFound(TripcastError, LookupError):
     """No inbound message with that id, or one without media."""
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from tripcast.exceptions import EXIT_CONFIG, TripcastError
+
 COLUMNS = ("country", "category", "price", "currency")
 ANY_COUNTRY = "*"
 # Meta's pricing categories (status webhooks' pricing.category), lower-case.
@@ -36,8 +38,10 @@ _COUNTRY = re.compile(r"[A-Z]{2}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
 
-class RateCardError(ValueError):
+class RateCardError(TripcastError, ValueError):
     """A rate card that cannot be used; the message names the file and line."""
+
+    exit_code = EXIT_CONFIG
 
 
 @dataclass(frozen=True)

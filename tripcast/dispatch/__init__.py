@@ -6,13 +6,12 @@ Public API (no Prefect import here; the Prefect task lives in ``tasks``)::
     report = run_dispatch(engine, client_factory=lambda: WhatsAppClient.from_settings(s))
 
 ``DispatchStopped`` is raised when WhatsApp refuses the account (190 ...), after the
-run recorded everything. ``reconcile_from_statuses`` settles sends in doubt from status
-receipts (the webhook ingest applies the same logging rule, ``sql.LOG_SETTLED_ATTEMPTS``).
+run recorded everything. Sends in doubt are settled from their status receipts by the
+webhook ingest (``tripcast.webhooks.receipts``, logging by ``sql.LOG_SETTLED_ATTEMPTS``).
 """
 
 from tripcast.dispatch.dispatcher import dispatch_pending, run_dispatch, utc_now
 from tripcast.dispatch.errors import DispatchStopped
-from tripcast.dispatch.reconcile import Receipt, reconcile_from_status, reconcile_from_statuses
 from tripcast.dispatch.report import DispatchReport
 from tripcast.dispatch.settings import DispatchSettings
 
@@ -20,10 +19,7 @@ __all__ = [
     "DispatchReport",
     "DispatchSettings",
     "DispatchStopped",
-    "Receipt",
     "dispatch_pending",
-    "reconcile_from_status",
-    "reconcile_from_statuses",
     "run_dispatch",
     "utc_now",
 ]

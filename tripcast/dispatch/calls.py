@@ -4,16 +4,15 @@ transaction per call, the idempotent writes again after a dropped connection."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+
+from tripcast.transient import retry_transient
 
 T = TypeVar("T")
-WRITE_TRIES = 3
 
 
 def in_transaction(engine: Engine, work: Callable[..., T], **kwargs: Any) -> T:
@@ -31,11 +30,4 @@ def retrying(engine: Engine, work: Callable[..., T], **kwargs: Any) -> T:
     Used for the send-started mark and the outcome write: failing the write leaves the
     batch's sends in doubt (never re-sent, but not known either), so it tries hard.
     """
-    for attempt in range(1, WRITE_TRIES + 1):
-        try:
-            return in_transaction(engine, work, **kwargs)
-        except OperationalError:
-            if attempt == WRITE_TRIES:
-                raise
-            time.sleep(0.5 * 2**attempt)
-    raise AssertionError("unreachable")
+    return retry_transient(partial(in_transaction, engine, work, **kwargs))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tripcast.dispatch.outcomes import describe
+from tripcast.exceptions import TripcastError
 from tripcast.whatsapp.errors import WhatsAppError
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ _HINTS = {
 }
 
 
-class DispatchStopped(RuntimeError):
+class DispatchStopped(TripcastError, RuntimeError):
     """This process cannot send (``CannotSendError``: 190 token expired, a setting HTTP
     refuses, a locked or unpaid account, ...): every further send would fail.
 

@@ -131,7 +131,7 @@ def attempt_verdict(row: str) -> str:
 # The verdict logs of rows a receipt just took out of 'pending', from a relation
 # ``settled`` holding those rows as updated (id, user_id, whatsapp_account_id,
 # lease_owner, send_started_at, retry_count, status, sent_at, failed_at, failed_reason,
-# error_code, external_id). Shared by RECONCILE_PENDING and the webhook ingest. Who logs
+# error_code, external_id). Used by the webhook ingest. Who logs
 # the verdict: a dispatcher holding the row with its send started logs it itself (a live
 # one in WRITE_OUTCOMES, a dead one's in RELEASE_ORPHANED_LEASES when its lease runs
 # out); otherwise nobody else will, and it is logged here, under the attempt the receipt
@@ -273,51 +273,6 @@ INSERT INTO public.delivery_logs
 SELECT f.user_id, f.id, 'whatsapp', a.phone_number, 'failed', %(reason)s, f.attempt, %(now)s
 FROM failed AS f JOIN public.whatsapp_accounts AS a ON a.id = f.whatsapp_account_id
 RETURNING whatsapp_message_id
-"""
-
-# A status receipt for a message still pending here (its send was in doubt, or the
-# receipt overtook our own outcome write): adopt Meta's wamid and status, unless the
-# wamid is one of a send a rerun superseded. Rows that are no longer pending belong to
-# the ingest's ordinary receipt handling. The lease is left alone. Logs: the attempt's
-# verdict as LOG_SETTLED_ATTEMPTS says, and 'delivered' when the receipt delivered it
-# (as the ingest logs every first delivery).
-RECONCILE_PENDING = f"""
-WITH settled AS (
-  UPDATE public.whatsapp_messages AS m
-  SET status = r.status,
-      external_id = coalesce(m.external_id, r.wamid),
-      sent_at = CASE WHEN r.status <> 'failed' THEN coalesce(m.sent_at, r.at) END,
-      delivered_at = CASE WHEN r.status IN ('delivered', 'read')
-                          THEN coalesce(m.delivered_at, r.at) END,
-      read_at = CASE WHEN r.status = 'read' THEN coalesce(m.read_at, r.at) END,
-      failed_at = CASE WHEN r.status = 'failed' THEN r.at END,
-      failed_reason = CASE WHEN r.status = 'failed' THEN r.failed_reason END,
-      error_code = CASE WHEN r.status = 'failed' THEN r.error_code END,
-      updated_at = now()
-  FROM unnest(%(ids)s::uuid[], %(wamids)s::text[], %(statuses)s::text[],
-              %(at)s::timestamptz[], %(failed_reasons)s::text[], %(error_codes)s::int[])
-    AS r(id, wamid, status, at, failed_reason, error_code)
-  WHERE m.id = r.id AND m.status = 'pending' AND m.direction = 'outbound'
-    AND (m.external_id IS NULL OR m.external_id = r.wamid)
-    -- a receipt of a send that a rerun superseded (its wamid is one the row had before
-    -- being re-queued) says nothing about the re-queued row
-    AND NOT coalesce(m.metadata -> 'reruns' @> jsonb_build_array(jsonb_build_object(
-          'previous', jsonb_build_object('external_id', r.wamid))), false)
-  RETURNING m.id, m.user_id, m.whatsapp_account_id, m.lease_owner, m.send_started_at,
-            coalesce(m.retry_count, 0) AS retry_count, m.status, m.sent_at,
-            m.delivered_at, m.failed_at, m.failed_reason, m.error_code, m.external_id
-), verdicts AS ({LOG_SETTLED_ATTEMPTS}), delivered AS (
-  INSERT INTO public.delivery_logs
-    (user_id, whatsapp_message_id, channel, recipient, status, provider_response,
-     delivered_at, created_at)
-  SELECT s.user_id, s.id, 'whatsapp', a.phone_number, 'delivered',
-         jsonb_build_object('source', 'status webhook', 'id', s.external_id,
-                            'status', s.status),
-         s.delivered_at, s.delivered_at
-  FROM settled AS s JOIN public.whatsapp_accounts AS a ON a.id = s.whatsapp_account_id
-  WHERE s.delivered_at IS NOT NULL
-)
-SELECT id FROM settled
 """
 
 # Rows a dead dispatcher still leases although the status webhook settled them: release

@@ -19,49 +19,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-from prefect import task
 from prefect.artifacts import create_table_artifact
-from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from tripcast.dispatch.dispatcher import run_dispatch, utc_now
-from tripcast.dispatch.errors import DispatchStopped
 from tripcast.dispatch.report import DispatchReport
 from tripcast.dispatch.settings import DispatchSettings
-from tripcast.models.engine import DatabaseUnavailable
+from tripcast.tasks.retry import database_task
 from tripcast.whatsapp.client import WhatsAppClient
 
-INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
-    OperationalError,
-    InterfaceError,
-    DatabaseUnavailable,
-    ConnectionError,
-)
 
-
-def is_infrastructure_failure(_task: Any, _task_run: Any, state: Any) -> bool:
-    """Prefect ``retry_condition_fn``: retry a lost database, never a refused account."""
-    error = state.data if isinstance(state.data, BaseException) else None
-    if error is None:
-        try:
-            state.result(raise_on_failure=True)
-        except BaseException as raised:
-            error = raised
-    return isinstance(error, INFRASTRUCTURE_ERRORS) and not isinstance(error, DispatchStopped)
-
-
-@task(
-    name="dispatch-batch",
-    retries=2,
-    retry_delay_seconds=[5, 30],
-    retry_condition_fn=is_infrastructure_failure,
-    # Two calls with the same arguments are two different batches: never cache.
-    cache_policy=NO_CACHE,
-    persist_result=False,
-)
+# Two calls with the same arguments are two different batches: never cached. A lost
+# database is retried; a refused account (``DispatchStopped``) is not transient.
+@database_task("dispatch-batch")
 def dispatch_batch(
     batch_size: int = 500,
     *,

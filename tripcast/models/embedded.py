@@ -11,12 +11,16 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from tripcast.exceptions import EXIT_DATABASE, TripcastError
+
 EMBEDDED_DATABASE = "tripcast"
 _servers: dict[Path, Any] = {}
 
 
-class EmbeddedDatabaseError(RuntimeError):
+class EmbeddedDatabaseError(TripcastError, RuntimeError):
     """The embedded server could not be started."""
+
+    exit_code = EXIT_DATABASE
 
 
 def embedded_server(home: Path) -> Any:

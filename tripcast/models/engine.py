@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlmodel import Session
 
+from tripcast.exceptions import EXIT_DATABASE, TripcastError
 from tripcast.models.embedded import embedded_url
 from tripcast.settings import Settings, get_settings
 
 
-class DatabaseUnavailable(RuntimeError):
+class DatabaseUnavailable(TripcastError, RuntimeError):
     """The database cannot be reached; the message is one line without credentials."""
+
+    transient = True
+    exit_code = EXIT_DATABASE
 
 
 def sqlalchemy_url(settings: Settings) -> str:
@@ -62,18 +64,6 @@ def check_connection(engine: Engine) -> None:
 @lru_cache(maxsize=1)
 def get_engine() -> Engine:
     return create_db_engine(sqlalchemy_url(get_settings()))
-
-
-@contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """A session committed on success and rolled back on error."""
-    with Session(engine or get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
 
 
 def copy_rows(

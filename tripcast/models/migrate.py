@@ -13,11 +13,15 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
+from tripcast.exceptions import EXIT_DATABASE, TripcastError
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class UnknownRevision(RuntimeError):
+class UnknownRevision(TripcastError, RuntimeError):
     """The database is at a migration this version of tripcast does not know."""
+
+    exit_code = EXIT_DATABASE
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from tripcast.exceptions import EXIT_CONFIG, TripcastError
 from tripcast.reruns.reasons import PERMANENT_ERROR_CODES
 from tripcast.rules.categories import CATEGORIES
 
 
-class InvalidSelection(ValueError):
+class InvalidSelection(TripcastError, ValueError):
     """The filters cannot select anything sensible; the message is one line."""
+
+    exit_code = EXIT_CONFIG
 
 
 def _tuple(values: Iterable[Any] | None) -> tuple[Any, ...]:

@@ -5,19 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from tripcast.models.engine import get_engine
 from tripcast.reruns.requeue import RerunReport, preview, requeue_failed
 from tripcast.reruns.selection import Selection
-from tripcast.tasks.retry import DATABASE_RETRIES
+from tripcast.tasks.retry import database_task
 
 TAGS = ["tripcast", "rerun"]
 
 
 # Safe to retry: one statement, and a retry after a lost commit finds the rows pending.
-@task(name="requeue-failed-messages", cache_policy=NO_CACHE, tags=TAGS, **DATABASE_RETRIES)
+@database_task("requeue-failed-messages", tags=TAGS)
 def requeue_task(
     *,
     selection: Selection,
@@ -31,7 +28,7 @@ def requeue_task(
     )
 
 
-@task(name="preview-rerun", cache_policy=NO_CACHE, tags=TAGS, **DATABASE_RETRIES)
+@database_task("preview-rerun", tags=TAGS)
 def preview_task(*, selection: Selection, now: datetime) -> list[dict[str, Any]]:
     with get_engine().connect() as connection:
         return preview(connection, selection, now=now)

@@ -6,19 +6,17 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from prefect import task
 from prefect.artifacts import create_table_artifact
-from prefect.cache_policies import NO_CACHE
 
 from tripcast.automations.execution import BatchReport, ExecutionSettings, execute_due_jobs
 from tripcast.automations.planner import PlanReport, plan_rules
 from tripcast.dispatch.report import DispatchReport
 from tripcast.models.engine import get_engine
 from tripcast.settings import get_settings
-from tripcast.tasks.retry import DATABASE_RETRIES
+from tripcast.tasks.retry import database_task
 
 
-@task(name="plan-rules", cache_policy=NO_CACHE, tags=["tripcast", "planning"], **DATABASE_RETRIES)
+@database_task("plan-rules", tags=["tripcast", "planning"])
 def plan_rules_task(
     *, trigger_types: Sequence[str], now: datetime, horizon: timedelta, max_lateness: timedelta
 ) -> PlanReport:
@@ -31,7 +29,7 @@ def plan_rules_task(
     )
 
 
-@task(name="execute-due-jobs", cache_policy=NO_CACHE, tags=["tripcast", "jobs"], **DATABASE_RETRIES)
+@database_task("execute-due-jobs", tags=["tripcast", "jobs"])
 def execute_jobs_task(*, now: datetime, batch_size: int = 200) -> BatchReport:
     settings = get_settings()
     execution = ExecutionSettings(
@@ -41,7 +39,7 @@ def execute_jobs_task(*, now: datetime, batch_size: int = 200) -> BatchReport:
     return execute_due_jobs(get_engine(), now=now, settings=execution, batch_size=batch_size)
 
 
-@task(name="publish-summary", cache_policy=NO_CACHE, tags=["tripcast"])
+@database_task("publish-summary", tags=["tripcast"])
 def publish_summary(*, key: str, rows: Sequence[Mapping[str, Any]], description: str) -> None:
     """A table artifact an operator reads on the flow run's page in the Prefect UI."""
     create_table_artifact(key=key, table=[dict(row) for row in rows], description=description)

@@ -6,14 +6,11 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from tripcast.conversations.acknowledge import AcknowledgeReport
-from tripcast.tasks.retry import DATABASE_RETRIES
+from tripcast.tasks.retry import database_task
 
 
-@task(name="acknowledge-answers", cache_policy=NO_CACHE, **DATABASE_RETRIES)
+@database_task("acknowledge-answers")
 def acknowledge_answers_task(*, now: datetime) -> AcknowledgeReport | None:
     """Mark answered travellers' latest messages read; None without WhatsApp settings."""
     from tripcast.conversations.acknowledge import acknowledge_answers

@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.cache_policies import NO_CACHE
 
 from tripcast.costs.report import CostReport
-from tripcast.tasks.retry import DATABASE_RETRIES
+from tripcast.tasks.retry import database_task
 
 
-@task(name="build-cost-report", cache_policy=NO_CACHE, **DATABASE_RETRIES)
+@database_task("build-cost-report")
 def build_cost_report(first_day: date, last_day: date, rate_card: Path | None) -> CostReport:
     """Counts from ``whatsapp_message_pricing`` priced from the card (a bad card fails)."""
     from tripcast.costs.ratecard import load_rate_card
@@ -24,7 +22,7 @@ def build_cost_report(first_day: date, last_day: date, rate_card: Path | None) -
     return cost_report(get_engine(), first_day=first_day, last_day=last_day, card=card)
 
 
-@task(name="publish-cost-report", cache_policy=NO_CACHE)
+@database_task("publish-cost-report")
 def publish_cost_report(report: CostReport) -> None:
     """A table artifact (one row per day × category × country) and a bar chart."""
     from tripcast.costs.chart import markdown_chart

@@ -6,11 +6,8 @@ import json
 import uuid
 from typing import Any
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from tripcast.models.engine import get_engine
-from tripcast.tasks.retry import DATABASE_RETRIES
+from tripcast.tasks.retry import database_task
 
 OPTED_IN_ACCOUNT = """
 SELECT id, phone_number FROM public.whatsapp_accounts
@@ -30,14 +27,14 @@ SELECT status, external_id, failed_reason FROM public.whatsapp_messages WHERE id
 """
 
 
-@task(name="find-opted-in-account", cache_policy=NO_CACHE, **DATABASE_RETRIES)
+@database_task("find-opted-in-account")
 def find_opted_in_account(user_id: uuid.UUID) -> dict[str, Any] | None:
     with get_engine().connect() as connection:
         row = connection.exec_driver_sql(OPTED_IN_ACCOUNT, {"user_id": user_id}).mappings().first()
     return dict(row) if row is not None else None
 
 
-@task(name="queue-text-message", cache_policy=NO_CACHE, **DATABASE_RETRIES)
+@database_task("queue-text-message")
 def queue_text_message(
     *, user_id: uuid.UUID, account_id: uuid.UUID, trip_id: uuid.UUID | None, content: str
 ) -> uuid.UUID:
@@ -58,7 +55,7 @@ def queue_text_message(
 HANDOFF_SECONDS = 10.0
 
 
-@task(name="hand-to-follower", cache_policy=NO_CACHE, **DATABASE_RETRIES)
+@database_task("hand-to-follower")
 def hand_to_follower(message_id: uuid.UUID) -> dict[str, Any] | None:
     """The message's state once a running follower sent it; None when no follower is
     listening (the flow dispatches itself) or the message is still pending."""
@@ -70,7 +67,7 @@ def hand_to_follower(message_id: uuid.UUID) -> dict[str, Any] | None:
     return wait_until_settled(engine, message_id, timeout=HANDOFF_SECONDS)
 
 
-@task(name="read-message-state", cache_policy=NO_CACHE, **DATABASE_RETRIES)
+@database_task("read-message-state")
 def read_message_state(message_id: uuid.UUID) -> dict[str, Any]:
     with get_engine().connect() as connection:
         row = connection.exec_driver_sql(MESSAGE_STATE, {"id": message_id}).mappings().one()

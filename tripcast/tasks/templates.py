@@ -4,32 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
-from tripcast.tasks.retry import DATABASE_RETRIES, is_transient
+from tripcast.tasks.retry import database_task
 
 
-def _worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
-    """A dropped database or a Cloud API that did not answer: yes; a refusal: no."""
-    from tripcast.whatsapp.errors import WhatsAppError
-
-    try:
-        state.result()
-    except WhatsAppError as error:
-        return error.transient
-    except Exception as error:
-        return is_transient(error)
-    return False
-
-
-@task(
-    name="sync-template-catalog",
-    cache_policy=NO_CACHE,
-    **(DATABASE_RETRIES | {"retry_condition_fn": _worth_retrying}),
-)
+# A dropped database or a Cloud API that did not answer is retried, a refusal is not
+# (``WhatsAppError.transient`` says which).
+@database_task("sync-template-catalog")
 def sync_template_catalog(now: datetime) -> dict[str, int] | None:
     """List the account's templates and upsert them; None when no account is configured."""
     from tripcast.models.engine import get_engine

@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from tripcast.exceptions import TripcastError
 
-class VerificationError(Exception):
+
+class VerificationError(TripcastError):
     """A verification step refused for a reason the traveller (not an operator) can fix."""
 
     code: ClassVar[str] = "verification_error"

@@ -12,18 +12,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from tripcast.models.engine import get_engine
-from tripcast.tasks.retry import DATABASE_RETRIES
+from tripcast.tasks.retry import database_task
 from tripcast.verification.errors import VerificationError
 from tripcast.verification.service import confirm_verification, start_verification
 
 TAGS = ["tripcast", "verification"]
 
 
-@task(name="send-verification-code", cache_policy=NO_CACHE, tags=TAGS, **DATABASE_RETRIES)
+@database_task("send-verification-code", tags=TAGS)
 def send_code_task(
     *, user_id: uuid.UUID, phone: str, now: datetime, default_region: str | None = None
 ) -> dict[str, Any]:
@@ -36,7 +33,7 @@ def send_code_task(
     return sent.as_outcome()
 
 
-@task(name="check-verification-code", cache_policy=NO_CACHE, tags=TAGS, **DATABASE_RETRIES)
+@database_task("check-verification-code", tags=TAGS)
 def check_code_task(*, user_id: uuid.UUID, code: str, now: datetime) -> dict[str, Any]:
     try:
         verified = confirm_verification(get_engine(), user_id, code, now=now)

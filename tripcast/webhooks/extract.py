@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from tripcast.conversations.media import media_metadata
+from tripcast.exceptions import EXIT_CONFIG, TripcastError
 from tripcast.rules.consent import classify_inbound, normalise_keyword
 from tripcast.webhooks.contacts import Identity, contact_names
 from tripcast.webhooks.notices import NOTICE_TYPES, Notice, ReviewItem, notice_from, rejected_item
@@ -39,8 +40,10 @@ VALUE_KEYS = frozenset({"messaging_product", "metadata", "contacts", "messages",
 _Item = TypeVar("_Item", Status, InboundMessage)
 
 
-class MalformedDelivery(ValueError):
+class MalformedDelivery(TripcastError, ValueError):
     """A stored payload that does not validate; the delivery is rejected with this reason."""
+
+    exit_code = EXIT_CONFIG
 
 
 @dataclass(frozen=True, slots=True)

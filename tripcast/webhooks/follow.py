@@ -17,7 +17,8 @@ from collections.abc import Callable
 import psycopg
 from sqlalchemy.engine import Engine
 
-from tripcast.webhooks.ingest import IngestPolicy, drain, is_transient
+from tripcast.transient import is_transient_database_error
+from tripcast.webhooks.ingest import IngestPolicy, drain
 from tripcast.webhooks.report import IngestReport
 from tripcast.webhooks.store import CHANNEL, psycopg_conninfo
 
@@ -60,7 +61,7 @@ def _drain(
         report = drain(engine, policy=policy)
     except Exception as error:
         # The loop must outlive any one failure; the next nudge or backstop retries.
-        if is_transient(error):
+        if is_transient_database_error(error):
             log.warning("ingest batch hit a transient database error; retrying soon")
         else:
             log.exception("ingest batch failed; retrying on the next wake-up")

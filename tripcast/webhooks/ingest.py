@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from tripcast.costs.record import record_pricing
 from tripcast.dispatch.marketing import MARKETING_STOPPED, record_marketing_refusals
 from tripcast.templates.events import apply_template_webhooks
+from tripcast.transient import is_transient_database_error
 from tripcast.webhooks.consent import apply_consent
 from tripcast.webhooks.extract import Extracted, MalformedDelivery, extract, receipt_from_raw
 from tripcast.webhooks.identity import apply_identities
@@ -115,7 +115,7 @@ def ingest_once(
             with connection.begin_nested():
                 _apply(connection, claimed, backlog, report, now=now, policy=policy)
         except Exception as error:
-            if is_transient(error):
+            if is_transient_database_error(error):
                 raise
             log.warning("batch failed (%s); applying its deliveries one by one", _one_line(error))
             report = _apply_one_by_one(connection, claimed, backlog, now=now, policy=policy)
@@ -226,7 +226,7 @@ def _apply_one_by_one(
                 _apply(connection, deliveries, kept, unit, now=now, policy=policy)
             report += unit  # a unit rolled back to its savepoint counts as failed only
         except Exception as error:
-            if is_transient(error):
+            if is_transient_database_error(error):
                 raise
             report.failed += 1
             if deliveries:
@@ -263,13 +263,6 @@ def _postpone(
             "cap": retry.cap,
         },
     )
-
-
-def is_transient(error: BaseException) -> bool:
-    """Connection loss, deadlock, serialization failure: worth retrying the batch as is."""
-    if isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError):
-        return True
-    return isinstance(error, sa.exc.DBAPIError) and bool(error.connection_invalidated)
 
 
 def _one_line(error: BaseException) -> str:

@@ -26,6 +26,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from tripcast.exceptions import TripcastError
 from tripcast.metrics import record_webhook_delivery, record_webhook_refusal
 from tripcast.metrics.routes import health_routes
 from tripcast.webhooks.store import DeliveryStore, StoreUnavailable, Unstorable
@@ -44,7 +45,7 @@ PATH = "/webhooks/whatsapp"
 MAX_BODY = 3 * 1024 * 1024  # Meta's documented ceiling for one delivery
 
 
-class _TooLarge(Exception):
+class _TooLarge(TripcastError):
     pass
 
 

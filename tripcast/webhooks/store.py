@@ -22,6 +22,8 @@ from collections.abc import AsyncIterator
 import psycopg
 from sqlalchemy.engine import make_url
 
+from tripcast.exceptions import EXIT_CONFIG, EXIT_DATABASE, TripcastError
+
 CHANNEL = "tripcast_webhook_deliveries"
 
 INSERT = f"""
@@ -35,13 +37,18 @@ SELECT pg_notify('{CHANNEL}', id::text) FROM ins
 """
 
 
-class StoreUnavailable(RuntimeError):
+class StoreUnavailable(TripcastError, RuntimeError):
     """The database did not take the delivery; the message is one line, no credentials."""
 
+    transient = True
+    exit_code = EXIT_DATABASE
 
-class Unstorable(ValueError):
+
+class Unstorable(TripcastError, ValueError):
     """The body is JSON PostgreSQL refuses (``Infinity``, ``NaN``, ``1e999999``): the
     same body would be refused again, so the receiver answers 400, not 503."""
+
+    exit_code = EXIT_CONFIG
 
 
 # A JSON escape \u0000 is a real NUL only when the backslash before the u is not itself

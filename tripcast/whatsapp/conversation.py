@@ -22,6 +22,7 @@ import aiohttp
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from tripcast.exceptions import EXIT_CONFIG, TripcastError
 from tripcast.whatsapp.client import DEFAULT_API_VERSION, DEFAULT_BASE_URL
 from tripcast.whatsapp.errors import MalformedResponseError, error_from_response
 from tripcast.whatsapp.transport import TransportChoice, build_http_client, network_error
@@ -68,8 +69,10 @@ class MediaInfo(BaseModel):
     id: str | None = None
 
 
-class MediaIntegrityError(ValueError):
+class MediaIntegrityError(TripcastError, ValueError):
     """The downloaded bytes do not hash to the sha256 Meta announced."""
+
+    exit_code = EXIT_CONFIG
 
 
 class MediaClient:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar, Literal
 
+from tripcast.exceptions import TripcastError
+
 NetworkFailure = Literal["connect", "timeout", "disconnect"]
 
 
-class WhatsAppError(Exception):
+class WhatsAppError(TripcastError):
     """A send that the Cloud API (or the road to it) did not accept."""
 
     family: ClassVar[str] = "unknown"

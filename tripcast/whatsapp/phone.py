@@ -13,6 +13,8 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers import NumberParseException, ValidationResult
 
+from tripcast.exceptions import EXIT_CONFIG, TripcastError
+
 _PARSE_REASONS = {
     NumberParseException.INVALID_COUNTRY_CODE: "unknown country calling code",
     NumberParseException.NOT_A_NUMBER: "not a phone number",
@@ -38,8 +40,10 @@ def is_bsuid(value: str) -> bool:
     return bool(_BSUID.fullmatch(value))
 
 
-class InvalidPhoneNumber(ValueError):
+class InvalidPhoneNumber(TripcastError, ValueError):
     """A phone number that cannot be a WhatsApp recipient; ``raw`` keeps the input."""
+
+    exit_code = EXIT_CONFIG
 
     def __init__(self, raw: str, reason: str) -> None:
         # The message masks the digits: exception texts end up in logs.

@@ -28,6 +28,8 @@ from pydantic import (
     model_validator,
 )
 
+from tripcast.exceptions import EXIT_CONFIG, TripcastError
+
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 _SIGNATURE_PREFIX = "sha256="
 
@@ -44,8 +46,10 @@ ID_MAX = 512
 NAME_MAX = 128
 
 
-class InvalidWebhookPayload(ValueError):
+class InvalidWebhookPayload(TripcastError, ValueError):
     """A webhook body that is not JSON or not shaped like a Cloud API delivery."""
+
+    exit_code = EXIT_CONFIG
 
 
 def sign(app_secret: bytes | str, body: bytes) -> str:

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from tripcast.exceptions import TripcastError
 from tripcast.whatsapp.fake.config import FakeCloudApiConfig
 from tripcast.whatsapp.fake.identity import wa_id_for
 
@@ -102,7 +103,7 @@ _TEXTS: dict[int, tuple[str, str]] = {
 }
 
 
-class MetaRefusal(Exception):
+class MetaRefusal(TripcastError):
     """An error answer: Meta's code, optionally more specific details."""
 
     def __init__(self, code: int, details: str | None = None, *, subcode: int | None = None):
