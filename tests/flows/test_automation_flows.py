@@ -92,7 +92,12 @@ def test_minute_sweep_as_a_flow_run(configured: Engine, fake_whatsapp: Any) -> N
     assert {"step": "dispatch", "outcome": "sent", "reason": "template", "count": 1} in rows
 
     again = minute_sweep(now=NOW, return_state=True).result()
-    assert again == {"planned": {k: 0 for k in result["planned"]}, "jobs": {}, "messages": {}}
+    assert again == {
+        "planned": {k: 0 for k in result["planned"]},
+        "jobs": {},
+        "messages": {},
+        "dispatch_batches": 0,
+    }
 
 
 @pytest.mark.usefixtures("prefect_harness")
