@@ -41,6 +41,14 @@ from tripcast.dispatch.report import BatchDone, DispatchReport
 from tripcast.dispatch.sender import Launched, NotStarted, Posted, Sender
 from tripcast.dispatch.settings import DispatchSettings
 from tripcast.dispatch.spacing import PAIR_SPACING_REASON, RecipientSpacing
+from tripcast.senders.batch import (
+    by_sender,
+    claim_with_senders,
+    hold_sends,
+    route_batch,
+    sender_settings,
+)
+from tripcast.senders.routing import Senders
 from tripcast.templates.gate import learn_from_refusals, screen_templates, template_refusals
 from tripcast.whatsapp.client import WhatsAppClient
 from tripcast.whatsapp.messages import SendResult
@@ -68,6 +76,18 @@ class DispatchRun:
     batches_left: int | None = None
     # Called after each batch is recorded (a follower's log line, metrics).
     on_batch: Callable[[BatchDone], None] | None = None
+    # The sender table as the last claim saw it, and one schedule per number.
+    senders: Senders | None = None
+    pacers: dict[str, Pacer] = field(default_factory=dict)
+
+    def pacer_for(self, number: str | None) -> Pacer:
+        """The schedule of ``number`` at its own rate (the default's: the run's pacer)."""
+        if number is None or number == self.sender.client.phone_number_id or not self.senders:
+            return self.pacer
+        if number not in self.pacers:
+            settings = sender_settings(self.settings, self.senders.get(number))
+            self.pacers[number] = Pacer(self.engine, self.sender, settings, phone_number_id=number)
+        return self.pacers[number]
 
     def take_batch(self) -> bool:
         if self.sender.stopped_by is not None or self.sender.closing:
@@ -218,20 +238,28 @@ async def dispatch_one_batch(run: DispatchRun, *, batch_size: int) -> int:
     """Claim, plan, send and record one batch; returns how many messages it claimed."""
     now = run.now_fn()
     began = time.monotonic()
-    expired, claimed = await db_call(
+    expired, claimed, senders = await db_call(
         run.engine,
-        store.expire_and_claim,
+        claim_with_senders,
         now=now,
         owner=run.owner,
         lease=run.settings.lease,
         limit=run.settings.claim_limit(batch_size),
+        default=run.sender.client.phone_number_id,
     )
     run.report.expired += len(expired)
     if not claimed:
         return 0
-    plans = [plan_message(message, now=now) for message in claimed]
+    run.senders = senders
+    # Each message's number first: its 24-hour window is that number's.
+    routed, outcomes = route_batch(claimed, senders, now=now)
+    plans, waiting = hold_sends(
+        [plan_message(message, now=now) for message in routed], senders, now=now
+    )
+    outcomes += waiting
     # The template catalog's word before any call to Meta: paused ones wait.
-    plans, outcomes = await db_call(run.engine, screen_templates, plans=plans, now=now)
+    plans, screened = await db_call(run.engine, screen_templates, plans=plans, now=now)
+    outcomes += screened
     outcomes += [refused(plan, now=now) for plan in plans if isinstance(plan, Refuse)]
     sends, held = run.spacing.split([p for p in plans if isinstance(p, Send)], now=now)
     outcomes += [
@@ -270,11 +298,22 @@ Sent = tuple[list[Outcome], list[AttemptLog], list[asyncio.Task[Posted]]]
 
 
 async def _send(run: DispatchRun, sends: list[Send]) -> Sent:
+    """Send each number's share of the batch on that number's own schedule, together."""
+    groups = by_sender(sends)
+    results = await asyncio.gather(
+        *(_send_from(run, run.pacer_for(number), group) for number, group in groups.items())
+    )
+    outcomes = [outcome for result in results for outcome in result[0]]
+    logs = [log for result in results for log in result[1]]
+    return outcomes, logs, [task for result in results for task in result[2]]
+
+
+async def _send_from(run: DispatchRun, pacer: Pacer, sends: list[Send]) -> Sent:
     """Reserve slots and send; each row is marked in flight by its own task just before
     its POST (``marker``), so a crash never leaves an unsent row in doubt."""
     generation = run.sender.throttle_generation
-    slots = await run.pacer.reserve(len(sends))
-    posted, launched = await run.pacer.send(sends, slots, generation=generation)
+    slots = await pacer.reserve(len(sends))
+    posted, launched = await pacer.send(sends, slots, generation=generation)
     outcomes, logs = _settle_all(run, posted)
     outcomes.extend(_not_posted(run, launched))
     return outcomes, logs, launched.stragglers
@@ -306,6 +345,7 @@ async def _mark_sends(run: DispatchRun, sends: Sequence[Send]) -> set[uuid.UUID]
         now=run.now_fn(),
         owner=run.owner,
         code_expires_at={s.claimed.id: s.expires_at for s in sends if s.expires_at is not None},
+        senders={s.claimed.id: s.claimed.sender for s in sends},
     )
 
 

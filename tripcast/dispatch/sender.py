@@ -207,9 +207,7 @@ class Sender:
 
     async def _post(self, send: Send) -> Posted:
         try:
-            result: SendResult | BaseException = await self.client.send(
-                send.message, send.claimed.phone_number
-            )
+            result: SendResult | BaseException = await self._send(send)
         except (WhatsAppError, ValueError) as error:  # ValueError: an invalid phone number
             result = error
             self._notice(error)
@@ -220,6 +218,14 @@ class Sender:
         finally:
             self._room.release()
         return Posted(send, result, self.now_fn())
+
+    async def _send(self, send: Send) -> SendResult:
+        number = send.claimed.sender
+        if number is None or number == self.client.phone_number_id:
+            return await self.client.send(send.message, send.claimed.phone_number)
+        return await self.client.send(
+            send.message, send.claimed.phone_number, phone_number_id=number
+        )
 
     def _notice(self, error: Exception) -> None:
         if isinstance(error, WhatsAppError) and error.fatal and self.stopped_by is None:
