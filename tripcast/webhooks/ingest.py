@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from tripcast.costs.record import record_pricing
+from tripcast.senders.events import apply_sender_webhooks
 from tripcast.templates.events import apply_template_webhooks
 from tripcast.webhooks.consent import apply_consent
 from tripcast.webhooks.extract import Extracted, MalformedDelivery, extract, receipt_from_raw
@@ -194,6 +195,7 @@ def _apply(
         d.payload for d, status in zip(claimed, statuses, strict=True) if status == "applied"
     ]
     report.template_updates += apply_template_webhooks(connection, applied, now=now)
+    report.sender_updates += apply_sender_webhooks(connection, applied, now=now)
     params = {"now": now, "ids": [d.id for d in claimed], "statuses": statuses, "errors": errors}
     connection.exec_driver_sql(MARK, params)
 

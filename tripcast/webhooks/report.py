@@ -42,6 +42,7 @@ class IngestReport:
     cancelled_messages: int = 0
     cancelled_jobs: int = 0
     template_updates: int = 0  # template catalog rows changed by template webhooks
+    sender_updates: int = 0  # whatsapp_senders rows changed by quality / account webhooks
 
     @property
     def idle(self) -> bool:
