@@ -48,6 +48,7 @@ from tripcast.senders.batch import (
     route_batch,
     sender_settings,
 )
+from tripcast.senders.limits import within_limit
 from tripcast.senders.routing import Senders
 from tripcast.templates.gate import learn_from_refusals, screen_templates, template_refusals
 from tripcast.whatsapp.client import WhatsAppClient
@@ -260,6 +261,11 @@ async def dispatch_one_batch(run: DispatchRun, *, batch_size: int) -> int:
     # The template catalog's word before any call to Meta: paused ones wait.
     plans, screened = await db_call(run.engine, screen_templates, plans=plans, now=now)
     outcomes += screened
+    # The portfolio's messaging limit: templates to new users past the tier wait.
+    plans, limited = await db_call(
+        run.engine, within_limit, plans=plans, senders=senders.by_id.values(), now=now
+    )
+    outcomes += limited
     outcomes += [refused(plan, now=now) for plan in plans if isinstance(plan, Refuse)]
     sends, held = run.spacing.split([p for p in plans if isinstance(p, Send)], now=now)
     outcomes += [

@@ -76,6 +76,15 @@ class WhatsAppMessage(SQLModel, table=True):
             text("created_at DESC"),
             postgresql_where=text("sender_phone_number_id IS NOT NULL"),
         ),
+        # tripcast: business-initiated sends in the last 24 h, for the messaging limit.
+        Index(
+            "idx_whatsapp_messages_template_reach",
+            text("coalesce(sent_at, send_started_at)"),
+            postgresql_where=text(
+                "direction = 'outbound'::text AND message_type = 'template'::text "
+                "AND send_started_at IS NOT NULL"
+            ),
+        ),
     )
 
     id: uuid.UUID | None = uuid_pk()

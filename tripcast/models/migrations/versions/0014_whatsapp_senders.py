@@ -20,6 +20,11 @@ branch_labels = None
 depends_on = None
 
 TIMESTAMPTZ = sa.DateTime(timezone=True)
+# The business-initiated sends the messaging limit counts (tripcast.senders.limits).
+TEMPLATE_REACH = (
+    "direction = 'outbound'::text AND message_type = 'template'::text "
+    "AND send_started_at IS NOT NULL"
+)
 
 
 def _listed(column: str, values: tuple[str, ...]) -> str:
@@ -67,9 +72,16 @@ def upgrade() -> None:
         ["whatsapp_account_id", sa.text("created_at DESC")],
         postgresql_where=sa.text("sender_phone_number_id IS NOT NULL"),
     )
+    op.create_index(
+        "idx_whatsapp_messages_template_reach",
+        "whatsapp_messages",
+        [sa.text("coalesce(sent_at, send_started_at)")],
+        postgresql_where=sa.text(TEMPLATE_REACH),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("idx_whatsapp_messages_template_reach", "whatsapp_messages")
     op.drop_index("idx_whatsapp_messages_account_sender", "whatsapp_messages")
     op.drop_column("whatsapp_messages", "sender_phone_number_id")
     op.drop_table("whatsapp_senders")
