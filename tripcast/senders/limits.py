@@ -103,3 +103,52 @@ def within_limit(
         else:
             kept.append(plan)
     return kept, outcomes
+
+
+PENDING_TRAVELLERS = """
+SELECT DISTINCT user_id FROM public.whatsapp_messages
+WHERE status = 'pending' AND direction = 'outbound' AND message_type = 'template'
+  AND send_started_at IS NULL
+"""
+
+
+@dataclass(frozen=True)
+class Forecast:
+    room: Room
+    planned: int  # new users the batch would reach
+
+    @property
+    def over_by(self) -> int:
+        left = self.room.left
+        return 0 if left is None else max(0, self.planned - left)
+
+    def summary(self) -> str:
+        room = self.room
+        if room.size is None:
+            return (
+                f"no messaging limit ({room.tier or 'no tier known'}): {self.planned} new users fit"
+            )
+        lines = [
+            f"messaging limit {room.tier}: {room.size} new users per 24 h; "
+            f"{len(room.reached)} reached in the last 24 h, {room.left} left",
+        ]
+        if self.over_by == 0:
+            lines.append(f"the batch of {self.planned} new users fits")
+        else:
+            frees = room.frees_at.isoformat() if room.frees_at else "when the window moves"
+            lines.append(
+                f"the batch of {self.planned} new users exceeds it by {self.over_by}: "
+                f"new user {(room.left or 0) + 1} and after wait; room frees from {frees}"
+            )
+        return "\n".join(lines)
+
+
+def forecast(
+    connection: Connection, senders: Iterable[Sender], *, now: datetime, count: int | None
+) -> Forecast:
+    """Would ``count`` new users (else the pending queue's new users) exceed the tier?"""
+    limit = room(connection, senders, now=now)
+    if count is None:
+        pending = connection.exec_driver_sql(PENDING_TRAVELLERS).scalars().all()
+        count = len(set(pending) - limit.reached)
+    return Forecast(limit, count)
