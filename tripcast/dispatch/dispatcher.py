@@ -48,6 +48,7 @@ from tripcast.senders.batch import (
     route_batch,
     sender_settings,
 )
+from tripcast.senders.breaker import Breakers
 from tripcast.senders.limits import within_limit
 from tripcast.senders.routing import Senders
 from tripcast.templates.gate import learn_from_refusals, screen_templates, template_refusals
@@ -80,6 +81,7 @@ class DispatchRun:
     # The sender table as the last claim saw it, and one schedule per number.
     senders: Senders | None = None
     pacers: dict[str, Pacer] = field(default_factory=dict)
+    breakers: Breakers = field(default_factory=Breakers)
 
     def pacer_for(self, number: str | None) -> Pacer:
         """The schedule of ``number`` at its own rate (the default's: the run's pacer)."""
@@ -154,6 +156,11 @@ def new_run(
         ),
     )
     sender.marker = Marker(partial(_mark_sends, run))
+    sender.observer = lambda send, result: (
+        run.breakers.of(send.claimed.sender).record(result, now=run.now_fn())
+        if send.claimed.sender is not None
+        else None
+    )
     sender.mark_lead = settings.mark_lead
     return run
 
@@ -272,6 +279,9 @@ async def dispatch_one_batch(run: DispatchRun, *, batch_size: int) -> int:
         deferred(send, now=now, reason=PAIR_SPACING_REASON, retry_at=free_at)
         for send, free_at in held
     ]
+    # Last: a half-open number's probe is then one that really goes.
+    sends, tripped = run.breakers.gate(sends, now=now)
+    outcomes += tripped
     logs: list[AttemptLog] = []
     late: list[asyncio.Task[Posted]] = []
     if sends:

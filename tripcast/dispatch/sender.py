@@ -103,6 +103,8 @@ class Sender:
         # it stop launching, because Meta says the number is over a limit right now.
         self.throttle_generation = 0
         self.throttle_seconds = 0.0  # the longest wait hint of those refusals
+        # Told every POST's result (the senders' circuit breakers); None: nobody listens.
+        self.observer: Callable[[Send, SendResult | BaseException], None] | None = None
 
     async def send_batch(
         self,
@@ -217,6 +219,8 @@ class Sender:
             result = NetworkError(f"unexpected error: {error!r}", failure="disconnect")
         finally:
             self._room.release()
+        if self.observer is not None:
+            self.observer(send, result)
         return Posted(send, result, self.now_fn())
 
     async def _send(self, send: Send) -> SendResult:
