@@ -96,6 +96,9 @@ def test_a_ban_disables_and_an_operators_pause_is_never_lifted_by_meta(senders: 
         delivery("account_update", {"event": "ACCOUNT_RESTRICTION", "restriction_info": []}),
     )
     assert state(senders)[2] == "disabled"  # a lifted restriction is not a reinstated ban
+    with senders.connect() as connection:
+        reason = load_senders(connection)["2002"].paused_reason
+    assert reason == "disabled by Meta (ban)"
     assert state(senders, "3003")[2] == "paused"
     ingest(senders, delivery("account_update", {"ban_info": {"waba_ban_state": ["REINSTATE"]}}))
     assert (state(senders)[2], state(senders, "3003")[2]) == ("active", "paused")

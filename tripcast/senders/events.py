@@ -31,21 +31,28 @@ ACCOUNT = "account_update"
 RATING_BY_EVENT = {"FLAGGED": "RED", "UNFLAGGED": "GREEN"}
 
 UPDATE = """
-UPDATE public.whatsapp_senders
-SET quality_rating = coalesce(%(rating)s, quality_rating),
-    messaging_limit_tier = coalesce(%(tier)s, messaging_limit_tier),
-    status = CASE WHEN %(status)s::text IS NULL THEN status
-                  WHEN status = 'paused' THEN status  -- the operator's hold stays
-                  WHEN %(status)s = 'active' AND status = 'disabled'
-                       AND %(lift_ban)s IS NOT TRUE THEN status
-                  ELSE %(status)s END,
-    paused_reason = CASE WHEN %(status)s::text IS NULL OR status = 'paused'
-                         THEN paused_reason ELSE %(reason)s END,
+WITH target AS (
+  SELECT phone_number_id,
+         CASE WHEN %(status)s::text IS NULL THEN status
+              WHEN status = 'paused' THEN status  -- the operator's hold stays
+              WHEN %(status)s = 'active' AND status = 'disabled'
+                   AND %(lift_ban)s IS NOT TRUE THEN status
+              ELSE %(status)s END AS new_status
+  FROM public.whatsapp_senders
+  WHERE (%(display)s::text IS NOT NULL
+         AND regexp_replace(coalesce(display_number, ''), '[^0-9]', '', 'g') = %(display)s)
+     OR (%(display)s::text IS NULL AND waba_id = %(waba)s)
+)
+UPDATE public.whatsapp_senders AS s
+SET quality_rating = coalesce(%(rating)s, s.quality_rating),
+    messaging_limit_tier = coalesce(%(tier)s, s.messaging_limit_tier),
+    paused_reason = CASE WHEN t.new_status = s.status THEN s.paused_reason
+                         ELSE %(reason)s END,
+    status = t.new_status,
     updated_at = %(now)s
-WHERE (%(display)s::text IS NOT NULL
-       AND regexp_replace(coalesce(display_number, ''), '[^0-9]', '', 'g') = %(display)s)
-   OR (%(display)s::text IS NULL AND waba_id = %(waba)s)
-RETURNING phone_number_id, status, quality_rating
+FROM target AS t
+WHERE s.phone_number_id = t.phone_number_id
+RETURNING s.phone_number_id, s.status, s.quality_rating
 """
 
 
