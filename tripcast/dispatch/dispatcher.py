@@ -43,9 +43,8 @@ from tripcast.dispatch.settings import DispatchSettings
 from tripcast.dispatch.spacing import PAIR_SPACING_REASON, RecipientSpacing
 from tripcast.senders.batch import (
     by_sender,
-    claim_with_senders,
+    claim_and_route,
     hold_sends,
-    route_batch,
     sender_settings,
 )
 from tripcast.senders.breaker import Breakers
@@ -246,9 +245,9 @@ async def dispatch_one_batch(run: DispatchRun, *, batch_size: int) -> int:
     """Claim, plan, send and record one batch; returns how many messages it claimed."""
     now = run.now_fn()
     began = time.monotonic()
-    expired, claimed, senders = await db_call(
+    expired, claimed, routed, outcomes, senders = await db_call(
         run.engine,
-        claim_with_senders,
+        claim_and_route,
         now=now,
         owner=run.owner,
         lease=run.settings.lease,
@@ -258,9 +257,8 @@ async def dispatch_one_batch(run: DispatchRun, *, batch_size: int) -> int:
     run.report.expired += len(expired)
     if not claimed:
         return 0
+    # Each message was bound to its number first: its 24-hour window is that number's.
     run.senders = senders
-    # Each message's number first: its 24-hour window is that number's.
-    routed, outcomes = route_batch(claimed, senders, now=now)
     plans, waiting = hold_sends(
         [plan_message(message, now=now) for message in routed], senders, now=now
     )

@@ -94,7 +94,27 @@ def claim_with_senders(
     if not claimed:
         return expired, claimed, Senders({}, default)
     senders = current_senders(connection, default=default)
+    if not senders.several:
+        return expired, claimed, senders  # one number: routing has nothing to read
     return expired, with_conversations(connection, claimed), senders
+
+
+def claim_and_route(
+    connection: Connection,
+    *,
+    now: datetime,
+    owner: str,
+    lease: timedelta,
+    limit: int,
+    default: str,
+) -> tuple[list[uuid.UUID], list[Claimed], list[Claimed], list[Outcome], Senders]:
+    """``claim_with_senders``, then each message bound to its number. Run in a worker
+    thread: routing parses phone numbers, kept off the event loop that times the sends."""
+    expired, claimed, senders = claim_with_senders(
+        connection, now=now, owner=owner, lease=lease, limit=limit, default=default
+    )
+    routed, refusals = route_batch(claimed, senders, now=now)
+    return expired, claimed, routed, refusals, senders
 
 
 # Per traveller: the last inbound per business number ('' for rows from before senders

@@ -33,6 +33,11 @@ class Senders:
     by_id: Mapping[str, Sender]
     default: str
 
+    @property
+    def several(self) -> bool:
+        """More than the default number to choose from."""
+        return any(number != self.default for number in self.by_id)
+
     def known(self, phone_number_id: str) -> bool:
         return phone_number_id == self.default or phone_number_id in self.by_id
 
@@ -61,8 +66,11 @@ def choose(claimed: Claimed, senders: Senders) -> str:
     last = claimed.last_sender
     if last and senders.known(last) and senders.get(last).status != "disabled":
         return last
+    with_markets = [s for s in senders.by_id.values() if s.markets]
+    if not with_markets:
+        return senders.default
     wanted = markets_of(claimed.phone_number)
-    serving = [s for s in senders.by_id.values() if wanted & set(s.markets)]
+    serving = [s for s in with_markets if wanted & set(s.markets)]
     serving.sort(key=lambda s: s.status != "active")  # an active one first, then any
     if serving and serving[0].status != "disabled":
         return serving[0].phone_number_id
@@ -87,6 +95,8 @@ def window_start(claimed: Claimed, sender: str, senders: Senders) -> datetime | 
 
 def route(claimed: Claimed, senders: Senders) -> Claimed | str:
     """``claimed`` bound to its sender and that sender's window, or why it cannot be."""
+    if not senders.several and "sender" not in claimed.metadata:
+        return replace(claimed, sender=senders.default)  # one number: its window is the account's
     sender = choose(claimed, senders)
     if not senders.known(sender):
         return f"unknown sender {sender} in metadata.sender"

@@ -111,3 +111,20 @@ def set_status(
     if row is None:
         raise SenderError(f"no sender {phone_number_id}: see `tripcast senders list`")
     return _sender(row)
+
+
+def summary_rows(connection: Connection) -> list[dict[str, object]]:
+    """One row per sender for the sweep's summary table in the Prefect UI."""
+    return [
+        {
+            "step": "sender",
+            "outcome": sender.status,
+            "reason": (
+                f"{sender.phone_number_id} quality {sender.quality_rating}, "
+                f"tier {sender.messaging_limit_tier or '-'}"
+                + (f": {sender.paused_reason}" if sender.paused_reason else "")
+            ),
+            "count": 1,
+        }
+        for sender in list_senders(connection)
+    ]
