@@ -44,6 +44,7 @@ from tripcast.dispatch.spacing import PAIR_SPACING_REASON, RecipientSpacing
 from tripcast.senders.batch import (
     by_sender,
     claim_and_route,
+    combined_settings,
     hold_sends,
     sender_settings,
 )
@@ -81,6 +82,11 @@ class DispatchRun:
     senders: Senders | None = None
     pacers: dict[str, Pacer] = field(default_factory=dict)
     breakers: Breakers = field(default_factory=Breakers)
+
+    def claim_limit(self, batch_size: int) -> int:
+        """A batch's claim: ``batch_seconds`` at the sum of the active numbers' rates, so
+        several numbers together send at the sum of their rates."""
+        return combined_settings(self.settings, self.senders).claim_limit(batch_size)
 
     def pacer_for(self, number: str | None) -> Pacer:
         """The schedule of ``number`` at its own rate (the default's: the run's pacer)."""
@@ -233,8 +239,8 @@ async def _run_lanes(run: DispatchRun, batch_size: int) -> None:
 
 
 async def _lane(run: DispatchRun, batch_size: int) -> None:
-    limit = run.settings.claim_limit(batch_size)
     while run.take_batch():
+        limit = run.claim_limit(batch_size)
         claimed = await dispatch_one_batch(run, batch_size=batch_size)
         if claimed < limit:
             run.report.drained = True
@@ -251,7 +257,7 @@ async def dispatch_one_batch(run: DispatchRun, *, batch_size: int) -> int:
         now=now,
         owner=run.owner,
         lease=run.settings.lease,
-        limit=run.settings.claim_limit(batch_size),
+        limit=run.claim_limit(batch_size),
         default=run.sender.client.phone_number_id,
     )
     run.report.expired += len(expired)

@@ -150,3 +150,15 @@ def with_conversations(connection: Connection, claimed: list[Claimed]) -> list[C
         )
         for message in claimed
     ]
+
+
+def combined_settings(settings: DispatchSettings, senders: Senders | None) -> DispatchSettings:
+    """The settings at the sum of the active numbers' rates (the default's at least)."""
+    if senders is None or settings.send_rate is None or not senders.several:
+        return settings
+    rates = [
+        sender_settings(settings, sender).send_rate or 0.0
+        for number, sender in senders.by_id.items()
+        if sender.status == "active" and number != senders.default
+    ]
+    return replace(settings, send_rate=settings.send_rate + sum(rates))
