@@ -90,6 +90,8 @@ def test_minute_sweep_as_a_flow_run(configured: Engine, fake_whatsapp: Any) -> N
     assert {"step": "execute", "outcome": "cancelled", "reason": "opted_out", "count": 1} in rows
     assert {"step": "plan", "outcome": "planned", "reason": "trip_start", "count": 2} in rows
     assert {"step": "dispatch", "outcome": "sent", "reason": "template", "count": 1} in rows
+    sender = f"{fake_whatsapp.phone_number_id} quality UNKNOWN, tier -"
+    assert {"step": "sender", "outcome": "active", "reason": sender, "count": 1} in rows
 
     again = minute_sweep(now=NOW, return_state=True).result()
     assert again == {

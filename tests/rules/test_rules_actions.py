@@ -58,7 +58,7 @@ WA = "send_whatsapp action_config"
         ("send_whatsapp", {"template": "t", "parameters": [" "]}, f"{WA}.parameters[0] must not be blank, got ' '"),
         ("send_whatsapp", {"template": "t", "text": ""}, f"{WA}.text must not be blank, got ''"),
         ("send_whatsapp", {"template": "t", "text": "x" * 4097}, f"{WA}.text must be a non-blank string of at most 4096 characters, got '{'x' * 56}..."),
-        ("send_whatsapp", {"template": "t", "body": "hi"}, f"{WA} has unknown field 'body' (allowed: template, language, category, parameters, text)"),
+        ("send_whatsapp", {"template": "t", "body": "hi"}, f"{WA} has unknown field 'body' (allowed: template, language, category, parameters, text, sender)"),
         ("send_whatsapp", "not json", f"{WA} is not valid JSON: Expecting value: line 1 column 1 (char 0)"),
         ("send_email", {"subject": "Hi\r\nBcc: all@example.com", "body": "b"}, "send_email action_config.subject must be a single line (no line breaks), got 'Hi\\r\\nBcc: all@example.com'"),
         ("send_email", {"subject": "s"}, "send_email action_config.body is required"),

@@ -79,6 +79,8 @@ def queue_whatsapp(
     rendered = render_parameters(action.parameters, values)
     template = template_message(action, rendered)
     metadata: dict[str, Any] = {"template": template, "category": category}
+    if action.sender is not None:
+        metadata["sender"] = action.sender  # the rule's override of sender routing
     if action.text is not None:
         content, message_type = render(action.text, values), "text"
     else:

@@ -41,6 +41,16 @@ from tripcast.dispatch.report import BatchDone, DispatchReport
 from tripcast.dispatch.sender import Launched, NotStarted, Posted, Sender
 from tripcast.dispatch.settings import DispatchSettings
 from tripcast.dispatch.spacing import PAIR_SPACING_REASON, RecipientSpacing
+from tripcast.senders.batch import (
+    by_sender,
+    claim_and_route,
+    combined_settings,
+    hold_sends,
+    sender_settings,
+)
+from tripcast.senders.breaker import Breakers
+from tripcast.senders.limits import within_limit
+from tripcast.senders.routing import Senders
 from tripcast.templates.gate import learn_from_refusals, screen_templates, template_refusals
 from tripcast.whatsapp.client import WhatsAppClient
 from tripcast.whatsapp.messages import SendResult
@@ -68,6 +78,24 @@ class DispatchRun:
     batches_left: int | None = None
     # Called after each batch is recorded (a follower's log line, metrics).
     on_batch: Callable[[BatchDone], None] | None = None
+    # The sender table as the last claim saw it, and one schedule per number.
+    senders: Senders | None = None
+    pacers: dict[str, Pacer] = field(default_factory=dict)
+    breakers: Breakers = field(default_factory=Breakers)
+
+    def claim_limit(self, batch_size: int) -> int:
+        """A batch's claim: ``batch_seconds`` at the sum of the active numbers' rates, so
+        several numbers together send at the sum of their rates."""
+        return combined_settings(self.settings, self.senders).claim_limit(batch_size)
+
+    def pacer_for(self, number: str | None) -> Pacer:
+        """The schedule of ``number`` at its own rate (the default's: the run's pacer)."""
+        if number is None or number == self.sender.client.phone_number_id or not self.senders:
+            return self.pacer
+        if number not in self.pacers:
+            settings = sender_settings(self.settings, self.senders.get(number))
+            self.pacers[number] = Pacer(self.engine, self.sender, settings, phone_number_id=number)
+        return self.pacers[number]
 
     def take_batch(self) -> bool:
         if self.sender.stopped_by is not None or self.sender.closing:
@@ -133,6 +161,11 @@ def new_run(
         ),
     )
     sender.marker = Marker(partial(_mark_sends, run))
+    sender.observer = lambda send, result: (
+        run.breakers.of(send.claimed.sender).record(result, now=run.now_fn())
+        if send.claimed.sender is not None
+        else None
+    )
     sender.mark_lead = settings.mark_lead
     return run
 
@@ -206,8 +239,8 @@ async def _run_lanes(run: DispatchRun, batch_size: int) -> None:
 
 
 async def _lane(run: DispatchRun, batch_size: int) -> None:
-    limit = run.settings.claim_limit(batch_size)
     while run.take_batch():
+        limit = run.claim_limit(batch_size)
         claimed = await dispatch_one_batch(run, batch_size=batch_size)
         if claimed < limit:
             run.report.drained = True
@@ -218,26 +251,41 @@ async def dispatch_one_batch(run: DispatchRun, *, batch_size: int) -> int:
     """Claim, plan, send and record one batch; returns how many messages it claimed."""
     now = run.now_fn()
     began = time.monotonic()
-    expired, claimed = await db_call(
+    expired, claimed, routed, outcomes, senders = await db_call(
         run.engine,
-        store.expire_and_claim,
+        claim_and_route,
         now=now,
         owner=run.owner,
         lease=run.settings.lease,
-        limit=run.settings.claim_limit(batch_size),
+        limit=run.claim_limit(batch_size),
+        default=run.sender.client.phone_number_id,
     )
     run.report.expired += len(expired)
     if not claimed:
         return 0
-    plans = [plan_message(message, now=now) for message in claimed]
+    # Each message was bound to its number first: its 24-hour window is that number's.
+    run.senders = senders
+    plans, waiting = hold_sends(
+        [plan_message(message, now=now) for message in routed], senders, now=now
+    )
+    outcomes += waiting
     # The template catalog's word before any call to Meta: paused ones wait.
-    plans, outcomes = await db_call(run.engine, screen_templates, plans=plans, now=now)
+    plans, screened = await db_call(run.engine, screen_templates, plans=plans, now=now)
+    outcomes += screened
+    # The portfolio's messaging limit: templates to new users past the tier wait.
+    plans, limited = await db_call(
+        run.engine, within_limit, plans=plans, senders=senders.by_id.values(), now=now
+    )
+    outcomes += limited
     outcomes += [refused(plan, now=now) for plan in plans if isinstance(plan, Refuse)]
     sends, held = run.spacing.split([p for p in plans if isinstance(p, Send)], now=now)
     outcomes += [
         deferred(send, now=now, reason=PAIR_SPACING_REASON, retry_at=free_at)
         for send, free_at in held
     ]
+    # Last: a half-open number's probe is then one that really goes.
+    sends, tripped = run.breakers.gate(sends, now=now)
+    outcomes += tripped
     logs: list[AttemptLog] = []
     late: list[asyncio.Task[Posted]] = []
     if sends:
@@ -270,11 +318,22 @@ Sent = tuple[list[Outcome], list[AttemptLog], list[asyncio.Task[Posted]]]
 
 
 async def _send(run: DispatchRun, sends: list[Send]) -> Sent:
+    """Send each number's share of the batch on that number's own schedule, together."""
+    groups = by_sender(sends)
+    results = await asyncio.gather(
+        *(_send_from(run, run.pacer_for(number), group) for number, group in groups.items())
+    )
+    outcomes = [outcome for result in results for outcome in result[0]]
+    logs = [log for result in results for log in result[1]]
+    return outcomes, logs, [task for result in results for task in result[2]]
+
+
+async def _send_from(run: DispatchRun, pacer: Pacer, sends: list[Send]) -> Sent:
     """Reserve slots and send; each row is marked in flight by its own task just before
     its POST (``marker``), so a crash never leaves an unsent row in doubt."""
     generation = run.sender.throttle_generation
-    slots = await run.pacer.reserve(len(sends))
-    posted, launched = await run.pacer.send(sends, slots, generation=generation)
+    slots = await pacer.reserve(len(sends))
+    posted, launched = await pacer.send(sends, slots, generation=generation)
     outcomes, logs = _settle_all(run, posted)
     outcomes.extend(_not_posted(run, launched))
     return outcomes, logs, launched.stragglers
@@ -306,6 +365,7 @@ async def _mark_sends(run: DispatchRun, sends: Sequence[Send]) -> set[uuid.UUID]
         now=run.now_fn(),
         owner=run.owner,
         code_expires_at={s.claimed.id: s.expires_at for s in sends if s.expires_at is not None},
+        senders={s.claimed.id: s.claimed.sender for s in sends},
     )
 
 

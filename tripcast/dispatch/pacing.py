@@ -23,14 +23,23 @@ RESERVATIONS_PER_BATCH = 3
 
 
 class Pacer:
-    def __init__(self, engine: Engine, sender: Sender, settings: DispatchSettings) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        sender: Sender,
+        settings: DispatchSettings,
+        *,
+        phone_number_id: str | None = None,
+    ) -> None:
         self.engine = engine
         self.sender = sender
         self.settings = settings
+        # Each business number has a schedule of its own (its rate in ``settings``).
+        self._phone_number_id = phone_number_id
 
     @property
     def phone_number_id(self) -> str:
-        return self.sender.client.phone_number_id
+        return self._phone_number_id or self.sender.client.phone_number_id
 
     async def reserve(self, count: int) -> Slots | None:
         """Slots for ``count`` sends (None when unpaced); the first is ``slot_lead`` away

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +63,11 @@ class Claimed:
     priority: int = 1
     expires_at: datetime | None = None
     bsuid: str | None = None  # WhatsApp's business-scoped user ID, once learned
+    # The business number it goes from (tripcast.senders.routing), the one that last
+    # talked with the traveller, and the traveller's last inbound per number.
+    sender: str | None = None
+    last_sender: str | None = None
+    inbound_by_sender: Mapping[str, datetime] = field(default_factory=dict)
 
     @property
     def attempt(self) -> int:

@@ -103,6 +103,8 @@ class Sender:
         # it stop launching, because Meta says the number is over a limit right now.
         self.throttle_generation = 0
         self.throttle_seconds = 0.0  # the longest wait hint of those refusals
+        # Told every POST's result (the senders' circuit breakers); None: nobody listens.
+        self.observer: Callable[[Send, SendResult | BaseException], None] | None = None
 
     async def send_batch(
         self,
@@ -207,7 +209,7 @@ class Sender:
 
     async def _post(self, send: Send) -> Posted:
         try:
-            result: SendResult | BaseException = await self.client.send(send.message, send.to)
+            result: SendResult | BaseException = await self._send(send)
         except (WhatsAppError, ValueError) as error:  # ValueError: an invalid phone number
             result = error
             self._notice(error)
@@ -217,7 +219,16 @@ class Sender:
             result = NetworkError(f"unexpected error: {error!r}", failure="disconnect")
         finally:
             self._room.release()
+        if self.observer is not None:
+            self.observer(send, result)
         return Posted(send, result, self.now_fn())
+
+    async def _send(self, send: Send) -> SendResult:
+        # ``send.to``: the phone number, or the BSUID when the number is unusable.
+        number = send.claimed.sender
+        if number is None or number == self.client.phone_number_id:
+            return await self.client.send(send.message, send.to)
+        return await self.client.send(send.message, send.to, phone_number_id=number)
 
     def _notice(self, error: Exception) -> None:
         if isinstance(error, WhatsAppError) and error.fatal and self.stopped_by is None:

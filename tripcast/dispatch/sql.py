@@ -90,14 +90,15 @@ RETURNING whatsapp_message_id
 # opt-out (plan.code_may_reach), and never at or after their expiry.
 MARK_SEND_STARTED = """
 WITH wanted AS (
-  SELECT * FROM unnest(%(ids)s::uuid[], %(code_expires_at)s::timestamptz[])
-    AS w(id, code_expires_at)
+  SELECT * FROM unnest(%(ids)s::uuid[], %(code_expires_at)s::timestamptz[], %(senders)s::text[])
+    AS w(id, code_expires_at, sender)
 ), locked AS (
   SELECT id FROM public.whatsapp_messages
   WHERE id = ANY(%(ids)s::uuid[]) ORDER BY id FOR UPDATE
 )
 UPDATE public.whatsapp_messages AS m
-SET send_started_at = %(now)s
+SET send_started_at = %(now)s,
+    sender_phone_number_id = coalesce(w.sender, m.sender_phone_number_id)
 FROM locked JOIN wanted AS w ON w.id = locked.id
 WHERE m.id = locked.id AND m.lease_owner = %(owner)s AND m.status = 'pending'
   AND (m.expires_at IS NULL OR m.expires_at > %(now)s)

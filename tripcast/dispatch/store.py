@@ -87,6 +87,7 @@ def mark_send_started(
     now: datetime,
     owner: str,
     code_expires_at: Mapping[uuid.UUID, datetime] | None = None,
+    senders: Mapping[uuid.UUID, str | None] | None = None,
 ) -> set[uuid.UUID]:
     """Stamp the sends about to go out; returns those still pending and allowed to go.
 
@@ -99,6 +100,8 @@ def mark_send_started(
     params = {
         "ids": list(ids),
         "code_expires_at": [expiries.get(message_id) for message_id in ids],
+        # The number each goes from, recorded with the mark (before the POST).
+        "senders": [(senders or {}).get(message_id) for message_id in ids],
         "now": now,
         "owner": owner,
     }

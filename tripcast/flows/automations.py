@@ -107,9 +107,19 @@ def minute_sweep(
                 description=str(stopped),
             )
             return Failed(message=str(stopped))  # type: ignore[return-value]
+    if dispatch:
+        rows += _sender_rows()  # each business number's state, beside what it sent
     publish_summary(
         key="minute-sweep-summary",
         rows=rows + dispatch_rows(sent),
         description=f"Sweep at {moment:%Y-%m-%d %H:%M:%S} UTC",
     )
     return sweep_result(planned, executed, sent)
+
+
+def _sender_rows() -> list[dict[str, Any]]:
+    from tripcast.models.engine import get_engine
+    from tripcast.senders.store import summary_rows
+
+    with get_engine().connect() as connection:
+        return summary_rows(connection)

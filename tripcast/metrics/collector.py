@@ -55,6 +55,11 @@ WEBHOOK_BACKLOG = """
 SELECT count(*)::float8 FROM public.webhook_deliveries WHERE status = 'received'
 """
 
+# A few rows: one per business number.
+SENDERS = """
+SELECT phone_number_id, status, quality_rating FROM public.whatsapp_senders
+"""
+
 Rows = Sequence[Any]
 
 
@@ -70,6 +75,8 @@ class DatabaseCollector(Collector):
             ("outbox_messages", OUTBOX_MESSAGES, _outbox_messages),
             ("oldest_pending", OLDEST_PENDING, _oldest_pending),
             ("webhook_backlog", WEBHOOK_BACKLOG, _webhook_backlog),
+            ("sender_paused", SENDERS, _sender_paused),
+            ("sender_quality", SENDERS, _sender_quality),
         )
         try:
             connection = self.engine.connect()
@@ -132,3 +139,25 @@ def _webhook_backlog(rows: Rows) -> Metric:
         "Webhook deliveries stored and not applied yet",
         value=rows[0][0],
     )
+
+
+def _sender_paused(rows: Rows) -> Metric:
+    gauge = GaugeMetricFamily(
+        "tripcast_sender_paused",
+        "1 when a business number holds messages (paused, restricted or disabled), else 0",
+        labels=["phone_number_id"],
+    )
+    for number, status, _ in rows:
+        gauge.add_metric([number], 0.0 if status == "active" else 1.0)
+    return gauge
+
+
+def _sender_quality(rows: Rows) -> Metric:
+    gauge = GaugeMetricFamily(
+        "tripcast_sender_quality",
+        "Meta's quality rating of each business number (1 on its current rating)",
+        labels=["phone_number_id", "rating"],
+    )
+    for number, _, rating in rows:
+        gauge.add_metric([number, rating], 1.0)
+    return gauge

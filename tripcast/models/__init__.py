@@ -5,6 +5,7 @@ from tripcast.models.automation import AutomationRule, ScheduledJob
 from tripcast.models.dispatch import SendPacing
 from tripcast.models.messages import DeliveryLog, WhatsAppMessage
 from tripcast.models.pricing import WhatsAppMessagePricing
+from tripcast.models.senders import WhatsAppSender
 from tripcast.models.standins import AuthUser, Booking, Expense, Trip
 from tripcast.models.templates import WhatsAppTemplate
 from tripcast.models.webhooks import WebhookDelivery
@@ -33,5 +34,6 @@ __all__ = [
     "WhatsAppAccount",
     "WhatsAppMessage",
     "WhatsAppMessagePricing",
+    "WhatsAppSender",
     "WhatsAppTemplate",
 ]

@@ -69,6 +69,22 @@ class WhatsAppMessage(SQLModel, table=True):
             "expires_at",
             postgresql_where=text(f"{PENDING_OUTBOUND} AND expires_at IS NOT NULL"),
         ),
+        # tripcast: a traveller's latest conversation per business number, for routing.
+        Index(
+            "idx_whatsapp_messages_account_sender",
+            "whatsapp_account_id",
+            text("created_at DESC"),
+            postgresql_where=text("sender_phone_number_id IS NOT NULL"),
+        ),
+        # tripcast: business-initiated sends in the last 24 h, for the messaging limit.
+        Index(
+            "idx_whatsapp_messages_template_reach",
+            text("coalesce(sent_at, send_started_at)"),
+            postgresql_where=text(
+                "direction = 'outbound'::text AND message_type = 'template'::text "
+                "AND send_started_at IS NOT NULL"
+            ),
+        ),
     )
 
     id: uuid.UUID | None = uuid_pk()
@@ -124,6 +140,9 @@ class WhatsAppMessage(SQLModel, table=True):
     priority: int | None = Field(
         default=None, sa_column=Column("priority", SmallInteger, Computed(PRIORITY, persisted=True))
     )
+    # tripcast: the business number (phone number id) that sent it, or that received it
+    # for an inbound message (the webhook's metadata.phone_number_id).
+    sender_phone_number_id: str | None = text_col()
 
 
 class DeliveryLog(SQLModel, table=True):

@@ -120,6 +120,10 @@ class SendWhatsAppAction(_Config):
         max_length=MAX_TEXT_LENGTH,
         description=f"a non-blank string of at most {MAX_TEXT_LENGTH} characters",
     )
+    # The business number to send from (a phone number id), overriding routing.
+    sender: str | None = Field(
+        default=None, strict=True, pattern=r"^[0-9]{1,32}$", description="a phone number id"
+    )
 
 
 class SendEmailAction(_Config):

@@ -61,9 +61,9 @@ INSERT_MESSAGES = """
 WITH ins AS (
   INSERT INTO public.whatsapp_messages
     (user_id, whatsapp_account_id, direction, message_type, content, external_id, status,
-     delivered_at, metadata)
+     delivered_at, metadata, sender_phone_number_id)
   SELECT DISTINCT ON (wamid) user_id, account_id, 'inbound', message_type, content, wamid,
-    'delivered', at, metadata
+    'delivered', at, metadata, phone_number_id
   FROM tc_inbound WHERE account_id IS NOT NULL ORDER BY wamid, seq
   ON CONFLICT (external_id) DO NOTHING
   RETURNING external_id

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from tripcast.costs.record import record_pricing
 from tripcast.dispatch.marketing import MARKETING_STOPPED, record_marketing_refusals
+from tripcast.senders.events import apply_sender_webhooks
 from tripcast.templates.events import apply_template_webhooks
 from tripcast.transient import is_transient_database_error
 from tripcast.webhooks.consent import apply_consent
@@ -204,6 +205,7 @@ def _apply(
     report.add_marketing(apply_marketing_signals(connection, marketing_signals(applied)))
     refused = [r.wamid for r in work.receipts if r.error_code == MARKETING_STOPPED]
     report.marketing_stopped += record_marketing_refusals(connection, wamids=refused, now=now)
+    report.sender_updates += apply_sender_webhooks(connection, applied, now=now)
     params = {"now": now, "ids": [d.id for d in claimed], "statuses": statuses, "errors": errors}
     connection.exec_driver_sql(MARK, params)
 

@@ -52,6 +52,7 @@ class IngestReport:
     marketing_resumed: int = 0
     marketing_unchanged: int = 0  # includes stale signals
     marketing_unmatched: int = 0  # for no account of ours
+    sender_updates: int = 0  # whatsapp_senders rows changed by quality / account webhooks
 
     @property
     def idle(self) -> bool:

@@ -57,6 +57,7 @@ class WhatsAppClient:
             raise ValueError("access_token is required")
         self.phone_number_id = phone_number_id
         self.default_region = default_region
+        self._version_url = f"{base_url.rstrip('/')}/{api_version}"
         self._endpoint = build_endpoint(
             url=f"{base_url.rstrip('/')}/{api_version}/{phone_number_id}/messages",
             access_token=access_token,
@@ -133,10 +134,17 @@ class WhatsAppClient:
 
         acknowledged(*await self._endpoint.exchange(read_receipt(message_id, typing=typing)))
 
-    async def send(self, message: OutboundMessage, to: str) -> SendResult:
+    async def send(
+        self, message: OutboundMessage, to: str, *, phone_number_id: str | None = None
+    ) -> SendResult:
         """Send any outbound message model to ``to`` (any common phone notation, or a
-        business-scoped user ID, sent as it is)."""
+        business-scoped user ID, sent as it is), from ``phone_number_id`` when given
+        (another sender of the same app), else this client's number; one connection
+        pool serves every sender."""
+        url = None
+        if phone_number_id is not None and phone_number_id != self.phone_number_id:
+            url = f"{self._version_url}/{phone_number_id}/messages"
         if is_bsuid(to):
-            return await self._endpoint.post(message.to_payload(to))
+            return await self._endpoint.post(message.to_payload(to), url=url)
         recipient = normalize_phone(to, default_region=self.default_region)
-        return await self._endpoint.post(message.to_payload(recipient))
+        return await self._endpoint.post(message.to_payload(recipient), url=url)

@@ -60,9 +60,11 @@ _JSON = {"Content-Type": "application/json"}
 class MessagesEndpoint(Protocol):
     url: str
 
-    async def post(self, payload: dict[str, Any]) -> SendResult: ...
+    async def post(self, payload: dict[str, Any], *, url: str | None = None) -> SendResult: ...
 
-    async def exchange(self, payload: dict[str, Any]) -> tuple[int, bytes]: ...
+    async def exchange(
+        self, payload: dict[str, Any], *, url: str | None = None
+    ) -> tuple[int, bytes]: ...
 
     async def aclose(self) -> None: ...
 
@@ -132,19 +134,22 @@ class HttpxMessagesEndpoint:
         self.url = url
         self.deadline = deadline
 
-    async def post(self, payload: dict[str, Any]) -> SendResult:
-        """Send one payload; raise the ``WhatsAppError`` family that Meta's answer maps to."""
-        status, content = await self.exchange(payload)
+    async def post(self, payload: dict[str, Any], *, url: str | None = None) -> SendResult:
+        """Send one payload (to ``url``, another number's endpoint, when given); raise the
+        ``WhatsAppError`` family that Meta's answer maps to."""
+        status, content = await self.exchange(payload, url=url)
         return answer(status, content, recipient=mask_phone(str(payload.get("to", ""))))
 
-    async def exchange(self, payload: dict[str, Any]) -> tuple[int, bytes]:
+    async def exchange(
+        self, payload: dict[str, Any], *, url: str | None = None
+    ) -> tuple[int, bytes]:
         """POST one payload; Meta's status and body, or a network / configuration error."""
         recipient = mask_phone(str(payload.get("to", "")))
         # Encoded here, so that the ValueErrors caught below can only be the request's.
         body = json.dumps(payload, ensure_ascii=False).encode()
         try:
             async with asyncio.timeout(self.deadline):
-                response = await self.http.post(self.url, content=body, headers=_JSON)
+                response = await self.http.post(url or self.url, content=body, headers=_JSON)
         except _HTTPX_UNBUILDABLE as error:
             raise unbuildable(error) from None
         except (httpx.RequestError, aiohttp.ClientError, OSError) as error:
@@ -188,18 +193,21 @@ class AiohttpMessagesEndpoint:
             )
         return self._session
 
-    async def post(self, payload: dict[str, Any]) -> SendResult:
-        """Send one payload; raise the ``WhatsAppError`` family that Meta's answer maps to."""
-        status, content = await self.exchange(payload)
+    async def post(self, payload: dict[str, Any], *, url: str | None = None) -> SendResult:
+        """Send one payload (to ``url``, another number's endpoint, when given); raise the
+        ``WhatsAppError`` family that Meta's answer maps to."""
+        status, content = await self.exchange(payload, url=url)
         return answer(status, content, recipient=mask_phone(str(payload.get("to", ""))))
 
-    async def exchange(self, payload: dict[str, Any]) -> tuple[int, bytes]:
+    async def exchange(
+        self, payload: dict[str, Any], *, url: str | None = None
+    ) -> tuple[int, bytes]:
         """POST one payload; Meta's status and body, or a network / configuration error."""
         recipient = mask_phone(str(payload.get("to", "")))
         body = json.dumps(payload, ensure_ascii=False).encode()
         try:
             async with asyncio.timeout(self.deadline):
-                return await self._exchange(body)
+                return await self._exchange(body, url or self.url)
         except _AIOHTTP_UNBUILDABLE as error:
             raise unbuildable(error) from None
         except (aiohttp.ClientError, OSError) as error:
@@ -208,8 +216,8 @@ class AiohttpMessagesEndpoint:
                 raise _past_deadline(self.deadline, recipient) from None
             raise _no_answer(error, recipient) from error
 
-    async def _exchange(self, body: bytes) -> tuple[int, bytes]:
-        async with self._opened().post(self.url, data=body, allow_redirects=False) as sent:
+    async def _exchange(self, body: bytes, url: str) -> tuple[int, bytes]:
+        async with self._opened().post(url, data=body, allow_redirects=False) as sent:
             return sent.status, await sent.read()
 
     async def aclose(self) -> None:

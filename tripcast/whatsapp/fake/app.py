@@ -16,7 +16,7 @@ from typing import Any, get_args
 from aiohttp import web
 from pydantic import ValidationError
 
-from tripcast.whatsapp.fake import conversation, report, templates
+from tripcast.whatsapp.fake import conversation, report, senders, templates
 from tripcast.whatsapp.fake.config import FakeCloudApiConfig
 from tripcast.whatsapp.fake.identity import inbound_identity, user_preferences_value
 from tripcast.whatsapp.fake.state import FakeState, Fault
@@ -42,6 +42,7 @@ def create_app(config: FakeCloudApiConfig | None = None) -> web.Application:
     app.router.add_post("/_fake/inbound", post_inbound)
     app.router.add_post("/_fake/user_preferences", post_user_preferences)
     templates.add_routes(app, state=STATE, dispatcher=DISPATCHER)
+    senders.add_routes(app, state=STATE, dispatcher=DISPATCHER)
     conversation.add_routes(app, state=STATE, dispatcher=DISPATCHER)  # catch-all: last
     return app
 

@@ -144,6 +144,12 @@ class FakeCloudApi:
         body = {"status": status, "category": category, "reason": reason}
         return self._call("POST", f"/_fake/templates/{name}", json=body)
 
+    def sender_event(self, kind: str, **value: Any) -> dict[str, Any]:
+        """Meta's word about a business number, as its webhook: ``kind`` ``quality``
+        (``display_phone_number``, ``event``, ``current_limit``) or ``account``
+        (``phone_number``, ``event``, ``restriction_info``, ``ban_info``)."""
+        return self._call("POST", f"/_fake/senders/{kind}", json=value)
+
     def wait_for_webhooks(self, timeout: float = 10.0) -> dict[str, Any]:
         """Block until every queued webhook was delivered or dropped."""
         deadline = time.monotonic() + timeout

@@ -1,0 +1,1 @@
+"""Several business phone numbers: the sender table, routing, quality and limits."""
