@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
+from tripcast.exceptions import EXIT_CONFIG, TripcastError
 from tripcast.models.senders import WhatsAppSenderCreate
 
 COLUMNS = (
@@ -19,8 +20,10 @@ COLUMNS = (
 )
 
 
-class SenderError(ValueError):
+class SenderError(TripcastError, ValueError):
     """An operator's request about a sender that cannot be honoured (one clear line)."""
+
+    exit_code = EXIT_CONFIG
 
 
 @dataclass(frozen=True)
