@@ -15,17 +15,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from types import TracebackType
 from typing import Any
 
-import aiohttp
-import httpx
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from tripcast.exceptions import EXIT_CONFIG, TripcastError
 from tripcast.whatsapp.client import DEFAULT_API_VERSION, DEFAULT_BASE_URL
 from tripcast.whatsapp.errors import MalformedResponseError, error_from_response
-from tripcast.whatsapp.transport import TransportChoice, build_http_client, network_error
+from tripcast.whatsapp.reader import GraphReader, parse_body
+from tripcast.whatsapp.transport import TransportChoice
 
 _MEDIA_ID = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 
@@ -75,7 +73,7 @@ class MediaIntegrityError(TripcastError, ValueError):
     exit_code = EXIT_CONFIG
 
 
-class MediaClient:
+class MediaClient(GraphReader):
     """Looks up and downloads inbound media by id; an async context manager."""
 
     def __init__(
@@ -87,37 +85,17 @@ class MediaClient:
         timeout: float = 60.0,
         transport: TransportChoice = None,
     ) -> None:
+        super().__init__(access_token=access_token, timeout=timeout, transport=transport)
         self.base = f"{base_url.rstrip('/')}/{api_version}"
-        self._http = build_http_client(
-            access_token=access_token, max_connections=4, timeout=timeout, transport=transport
-        )
 
     def __repr__(self) -> str:
         return f"MediaClient(base={self.base!r})"  # never the token
-
-    async def __aenter__(self) -> MediaClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self._http.aclose()
 
     async def info(self, media_id: str) -> MediaInfo:
         if not _MEDIA_ID.fullmatch(media_id):
             raise ValueError(f"not a WhatsApp media id: {media_id[:40]!r}")
         response = await self._get(f"{self.base}/{media_id}")
-        try:
-            return MediaInfo.model_validate_json(response.content)
-        except ValidationError as error:
-            raise MalformedResponseError(
-                f"HTTP {response.status_code}, but the body is not a media object: "
-                f"{error.errors()[0]['msg']}",
-                http_status=response.status_code,
-            ) from None
+        return parse_body(MediaInfo, response, what="a media object")
 
     async def download(self, media_id: str) -> tuple[MediaInfo, bytes]:
         """The media's description and bytes, checked against its announced sha256."""
@@ -128,12 +106,3 @@ class MediaClient:
                 f"media {media_id}: the {len(content)} bytes downloaded do not match its sha256"
             )
         return info, content
-
-    async def _get(self, url: str) -> httpx.Response:
-        try:
-            response = await self._http.get(url)
-        except (httpx.RequestError, aiohttp.ClientError, OSError) as error:
-            raise network_error(error) from error
-        if not 200 <= response.status_code < 300:
-            raise error_from_response(response.status_code, response.content)
-        return response

@@ -9,16 +9,14 @@ Meta pages with ``paging.cursors.after``; ``paging.next`` is present while more 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from types import TracebackType
 from typing import Any
 
-import aiohttp
-import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from tripcast.whatsapp.client import DEFAULT_API_VERSION, DEFAULT_BASE_URL
-from tripcast.whatsapp.errors import MalformedResponseError, error_from_response
-from tripcast.whatsapp.transport import TransportChoice, build_http_client, network_error
+from tripcast.whatsapp.errors import MalformedResponseError
+from tripcast.whatsapp.reader import GraphReader, parse_body
+from tripcast.whatsapp.transport import TransportChoice
 
 FIELDS = "name,language,status,category,components,id,quality_score"
 PAGE_LIMIT = 100
@@ -76,7 +74,7 @@ class TemplatesPage(BaseModel):
         return self.paging.cursors.after
 
 
-class TemplatesClient:
+class TemplatesClient(GraphReader):
     """Lists a WhatsApp Business Account's templates; an async context manager."""
 
     def __init__(
@@ -91,44 +89,19 @@ class TemplatesClient:
     ) -> None:
         if not waba_id.isdigit():
             raise ValueError("waba_id must be the numeric WhatsApp Business Account id")
+        super().__init__(access_token=access_token, timeout=timeout, transport=transport)
         self.url = f"{base_url.rstrip('/')}/{api_version}/{waba_id}/message_templates"
-        self._http = build_http_client(
-            access_token=access_token, max_connections=4, timeout=timeout, transport=transport
-        )
 
     def __repr__(self) -> str:
         return f"TemplatesClient(url={self.url!r})"  # never the token
-
-    async def __aenter__(self) -> TemplatesClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self._http.aclose()
 
     async def page(self, after: str | None = None, *, limit: int = PAGE_LIMIT) -> TemplatesPage:
         """One page; raises the ``WhatsAppError`` family of Meta's refusal."""
         params = {"fields": FIELDS, "limit": str(limit)}
         if after is not None:
             params["after"] = after
-        try:
-            response = await self._http.get(self.url, params=params)
-        except (httpx.RequestError, aiohttp.ClientError, OSError) as error:
-            raise network_error(error) from error
-        if not 200 <= response.status_code < 300:
-            raise error_from_response(response.status_code, response.content)
-        try:
-            return TemplatesPage.model_validate_json(response.content)
-        except ValidationError as error:
-            raise MalformedResponseError(
-                f"HTTP {response.status_code}, but the body is not a template listing: "
-                f"{error.errors()[0]['msg']}",
-                http_status=response.status_code,
-            ) from None
+        response = await self._get(self.url, params=params)
+        return parse_body(TemplatesPage, response, what="a template listing")
 
     async def iter_templates(self, *, limit: int = PAGE_LIMIT) -> AsyncIterator[ListedTemplate]:
         """Every template of the account, following the ``after`` cursor page by page."""
