@@ -28,21 +28,22 @@ def client() -> WhatsAppClient:
     )
 
 
-def accept_all(httpx_mock: HTTPXMock) -> None:
-    """Every send accepted, its wamid derived from the callback data."""
+def accepted(request: httpx.Request) -> httpx.Response:
+    """Meta's 200 for a send, its wamid derived from the callback data."""
+    body = json.loads(request.content)
+    return httpx.Response(
+        200,
+        json={
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+            "messages": [{"id": f"wamid.{body['biz_opaque_callback_data']}"}],
+        },
+    )
 
-    def respond(request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        return httpx.Response(
-            200,
-            json={
-                "messaging_product": "whatsapp",
-                "contacts": [{"input": body["to"], "wa_id": body["to"]}],
-                "messages": [{"id": f"wamid.{body['biz_opaque_callback_data']}"}],
-            },
-        )
 
-    httpx_mock.add_callback(respond, url=URL, is_reusable=True, is_optional=True)
+def accept_all(httpx_mock: HTTPXMock, *, url: str | None = URL) -> None:
+    """Every send (to ``url``; None: from any number) accepted."""
+    httpx_mock.add_callback(accepted, url=url, is_reusable=True, is_optional=True)
 
 
 def refuse(httpx_mock: HTTPXMock, code: int, message: str, status: int = 400) -> None:

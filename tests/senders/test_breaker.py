@@ -3,7 +3,6 @@ probe goes when half-open and a success closes it; other numbers keep sending.""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import httpx
@@ -13,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from tests.dispatch.builders import TEMPLATE, message
 from tests.dispatch.conftest import Clock
-from tests.dispatch.mock_api import UNPACED, client, queued, traveller
+from tests.dispatch.mock_api import UNPACED, accepted, client, queued, traveller
 from tripcast.dispatch.dispatcher import drain, new_run
 from tripcast.models.senders import WhatsAppSenderCreate
 from tripcast.senders.store import add_sender
@@ -35,19 +34,10 @@ async def test_open_then_probe_then_closed(
     failing = {"on": True}
 
     def respond(request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
         if failing["on"] and f"/{PORTUGAL}/" in request.url.path:
             error = {"message": "Something went wrong", "type": "OAuthException", "code": 131000}
             return httpx.Response(500, json={"error": error})
-        wamid = f"wamid.{body['biz_opaque_callback_data']}"
-        return httpx.Response(
-            200,
-            json={
-                "messaging_product": "whatsapp",
-                "contacts": [{"input": body["to"], "wa_id": body["to"]}],
-                "messages": [{"id": wamid}],
-            },
-        )
+        return accepted(request)
 
     httpx_mock.add_callback(respond, is_reusable=True)
     with engine.begin() as connection:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
-import httpx
 import pytest
 from pytest_httpx import HTTPXMock
 from sqlalchemy.engine import Engine
 
 from tests.dispatch.builders import TEMPLATE, message
 from tests.dispatch.conftest import NOW, Clock
-from tests.dispatch.mock_api import dispatch, queued, traveller
+from tests.dispatch.mock_api import accept_all, dispatch, queued, traveller
 from tripcast.models.senders import WhatsAppSenderCreate
 from tripcast.senders.store import add_sender
 
@@ -20,18 +18,7 @@ pytestmark = pytest.mark.anyio
 
 
 def accept(httpx_mock: HTTPXMock) -> None:
-    def respond(request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        return httpx.Response(
-            200,
-            json={
-                "messaging_product": "whatsapp",
-                "contacts": [{"input": body["to"], "wa_id": body["to"]}],
-                "messages": [{"id": f"wamid.{body['biz_opaque_callback_data']}"}],
-            },
-        )
-
-    httpx_mock.add_callback(respond, is_reusable=True, is_optional=True)
+    accept_all(httpx_mock, url=None)  # from any of the senders' numbers
 
 
 def tier(engine: Engine, name: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import time
 
 import httpx
@@ -13,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from tests.dispatch.builders import TEMPLATE
 from tests.dispatch.conftest import Clock
-from tests.dispatch.mock_api import dispatch, queued, traveller
+from tests.dispatch.mock_api import accepted, dispatch, queued, traveller
 from tripcast.dispatch import DispatchSettings
 from tripcast.models.senders import WhatsAppSenderCreate
 from tripcast.senders.store import add_sender
@@ -29,16 +28,7 @@ async def test_a_slow_number_keeps_its_rate_while_the_default_keeps_its_own(
     def respond(request: httpx.Request) -> httpx.Response:
         number = request.url.path.split("/")[2]
         posts.setdefault(number, []).append(time.monotonic())
-        body = json.loads(request.content)
-        wamid = f"wamid.{body['biz_opaque_callback_data']}"
-        return httpx.Response(
-            200,
-            json={
-                "messaging_product": "whatsapp",
-                "contacts": [{"input": body["to"], "wa_id": body["to"]}],
-                "messages": [{"id": wamid}],
-            },
-        )
+        return accepted(request)
 
     httpx_mock.add_callback(respond, is_reusable=True)
     with engine.begin() as connection:

@@ -7,14 +7,13 @@ import json
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 from pytest_httpx import HTTPXMock
 from sqlalchemy.engine import Engine
 
 from tests.dispatch.builders import TEMPLATE, Traveller, message
 from tests.dispatch.conftest import NOW, Clock
-from tests.dispatch.mock_api import dispatch, queued, traveller
+from tests.dispatch.mock_api import accept_all, dispatch, queued, traveller
 from tripcast.models.senders import WhatsAppSenderCreate
 from tripcast.senders.store import add_sender, set_status
 
@@ -26,19 +25,7 @@ AMERICAS = "3003"
 
 
 def accept_any(httpx_mock: HTTPXMock) -> None:
-    def respond(request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        wamid = f"wamid.{body['biz_opaque_callback_data']}"
-        return httpx.Response(
-            200,
-            json={
-                "messaging_product": "whatsapp",
-                "contacts": [{"input": body["to"], "wa_id": body["to"]}],
-                "messages": [{"id": wamid}],
-            },
-        )
-
-    httpx_mock.add_callback(respond, is_reusable=True, is_optional=True)
+    accept_all(httpx_mock, url=None)  # from any of the senders' numbers
 
 
 def from_numbers(httpx_mock: HTTPXMock) -> dict[str, str]:
