@@ -5,6 +5,7 @@ Prefect API. The ``minute-sweep`` flow runs the same steps as task runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -71,20 +72,27 @@ def sweep_once(
         from tripcast.whatsapp.client import WhatsAppClient
 
         _acknowledge(engine, now=moment, settings=settings)
-        # As the flow does: round after round until nothing is left to send now (a
-        # round ends early when sends miss their slots and go back to the queue).
-        while True:
-            report = run_dispatch(
+        sent = dispatch_rounds(
+            lambda: run_dispatch(
                 engine,
                 client_factory=lambda: WhatsAppClient.from_settings(settings),
                 settings=DispatchSettings.from_settings(settings),
                 now_fn=(lambda: now) if now is not None else utc_now,
                 batch_size=max(batch_size, MIN_DISPATCH_BATCH),
             )
-            sent.merge(report)
-            if report.finished:
-                break
+        )
     return sweep_result(planned, executed, sent)
+
+
+def dispatch_rounds(dispatch_round: Callable[[], DispatchReport]) -> DispatchReport:
+    """Round after round until nothing is left to send now: a round ends early when
+    sends miss their slots and go back to the queue. The flow's rounds are task runs."""
+    total = DispatchReport()
+    while True:
+        report = dispatch_round()
+        total.merge(report)
+        if report.finished:
+            return total
 
 
 def _acknowledge(engine: Engine, *, now: datetime, settings: Settings) -> None:

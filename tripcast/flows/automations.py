@@ -13,6 +13,7 @@ from tripcast.automations.sweep import (
     HORIZON,
     MAX_LATENESS,
     MIN_DISPATCH_BATCH,
+    dispatch_rounds,
     sweep_result,
 )
 from tripcast.dispatch import DispatchReport, DispatchStopped
@@ -74,12 +75,9 @@ def scheduled_messages(now: datetime | None = None, horizon_hours: float = 1) ->
 
 def _dispatch_all(*, now: datetime | None, batch_size: int) -> DispatchReport:
     """Dispatch task run after task run until nothing is left to send now."""
-    total = DispatchReport()
-    while True:
-        report = dispatch_batch(batch_size=batch_size, max_batches=BATCHES_PER_TASK_RUN, now=now)
-        total.merge(report)
-        if report.finished:
-            return total
+    return dispatch_rounds(
+        lambda: dispatch_batch(batch_size=batch_size, max_batches=BATCHES_PER_TASK_RUN, now=now)
+    )
 
 
 @flow(name="minute-sweep", flow_run_name=run_name("minute-sweep"))
