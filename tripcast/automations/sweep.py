@@ -69,9 +69,11 @@ def sweep_once(
     )
     sent = DispatchReport()
     if dispatch:
+        from tripcast.conversations.acknowledge import acknowledge_configured
         from tripcast.whatsapp.client import WhatsAppClient
 
-        _acknowledge(engine, now=moment, settings=settings)
+        # As the flow does before sending: answered travellers' messages are marked read.
+        acknowledge_configured(engine, now=moment, settings=settings)
         sent = dispatch_rounds(
             lambda: run_dispatch(
                 engine,
@@ -93,19 +95,3 @@ def dispatch_rounds(dispatch_round: Callable[[], DispatchReport]) -> DispatchRep
         total.merge(report)
         if report.finished:
             return total
-
-
-def _acknowledge(engine: Engine, *, now: datetime, settings: Settings) -> None:
-    """As the flow does before sending: answered travellers' messages are marked read."""
-    import asyncio
-
-    from tripcast.conversations.acknowledge import acknowledge_answers
-    from tripcast.whatsapp.client import WhatsAppClient
-
-    async def run() -> None:
-        async with WhatsAppClient.from_settings(settings) as client:
-            await acknowledge_answers(
-                engine, client, now=now, typing=settings.whatsapp_typing_indicator
-            )
-
-    asyncio.run(run())

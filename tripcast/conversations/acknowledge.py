@@ -13,6 +13,7 @@ or an account-wide refusal (the token, the number) leaves it for the next run.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from datetime import datetime
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import Engine
 
+from tripcast.settings import Settings
 from tripcast.whatsapp.client import WhatsAppClient
 from tripcast.whatsapp.errors import WhatsAppError
 
@@ -113,3 +115,19 @@ def _record(
         connection.exec_driver_sql(
             RECORD, {"id": message_id, "note": Jsonb(note), "now": now, "read": read}
         )
+
+
+def acknowledge_configured(
+    engine: Engine, *, now: datetime, settings: Settings
+) -> AcknowledgeReport | None:
+    """``acknowledge_answers`` with the configured client; None without WhatsApp settings."""
+    if settings.whatsapp_phone_number_id is None or settings.whatsapp_access_token is None:
+        return None
+
+    async def run() -> AcknowledgeReport:
+        async with WhatsAppClient.from_settings(settings) as client:
+            return await acknowledge_answers(
+                engine, client, now=now, typing=settings.whatsapp_typing_indicator
+            )
+
+    return asyncio.run(run())

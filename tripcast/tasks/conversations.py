@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -13,22 +12,11 @@ from tripcast.tasks.retry import database_task
 @database_task("acknowledge-answers")
 def acknowledge_answers_task(*, now: datetime) -> AcknowledgeReport | None:
     """Mark answered travellers' latest messages read; None without WhatsApp settings."""
-    from tripcast.conversations.acknowledge import acknowledge_answers
+    from tripcast.conversations.acknowledge import acknowledge_configured
     from tripcast.models.engine import get_engine
     from tripcast.settings import get_settings
-    from tripcast.whatsapp.client import WhatsAppClient
 
-    settings = get_settings()
-    if settings.whatsapp_phone_number_id is None or settings.whatsapp_access_token is None:
-        return None
-
-    async def run() -> AcknowledgeReport:
-        async with WhatsAppClient.from_settings(settings) as client:
-            return await acknowledge_answers(
-                get_engine(), client, now=now, typing=settings.whatsapp_typing_indicator
-            )
-
-    return asyncio.run(run())
+    return acknowledge_configured(get_engine(), now=now, settings=get_settings())
 
 
 def acknowledge_rows(report: AcknowledgeReport | None) -> list[dict[str, Any]]:
