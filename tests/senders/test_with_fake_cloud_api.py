@@ -5,14 +5,13 @@ that number's marketing then waits while the other's goes."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from tests.dispatch.builders import TEMPLATE, make_traveller, message, queue_message
+from tests.support.net import wait_until
 from tests.webhooks.conftest import APP_SECRET
 from tripcast.dispatch import DispatchSettings, dispatch_pending
 from tripcast.models.senders import WhatsAppSenderCreate
@@ -24,14 +23,6 @@ from tripcast.whatsapp.fake import FakeCloudApi, FakeCloudApiConfig
 pytestmark = pytest.mark.integration
 
 PORTUGAL = "200000000000002"
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in time")
-        time.sleep(0.02)
 
 
 def dispatch(engine: Engine, fake: FakeCloudApi, now: datetime) -> None:

@@ -5,14 +5,13 @@ webhooks through the real receiver and ingest, and dispatch holds, then sends.""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from tests.dispatch.builders import make_traveller, message, queue_message
+from tests.support.net import wait_until
 from tests.webhooks.conftest import APP_SECRET
 from tripcast.cli import main
 from tripcast.dispatch import DispatchSettings, dispatch_pending
@@ -41,14 +40,6 @@ REMINDER = {
     "language": {"code": "en_US"},
     "components": [{"type": "body", "parameters": [{"type": "text", "text": "Porto"}]}],
 }
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in time")
-        time.sleep(0.02)
 
 
 def catalog_status(engine: Engine) -> str | None:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.topology.support import free_port
+from tests.support.net import free_port
 
 EXIT_CONFIG = 2
 EXIT_DATABASE = 3
