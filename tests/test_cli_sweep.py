@@ -145,7 +145,7 @@ def test_sweep_without_a_prefect_server_runs_here_and_sends_once(
 
 
 def test_sweep_with_an_unreachable_prefect_server_says_so(engine: Engine, tmp_path: Path) -> None:
-    from tests.topology.support import free_port
+    from tests.support.net import free_port
 
     url = f"http://127.0.0.1:{free_port()}/api"
     done = run_sweep(engine, "--no-dispatch", cwd=tmp_path, env={"PREFECT_API_URL": url})
