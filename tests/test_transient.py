@@ -16,7 +16,7 @@ from tripcast.automations.actions import TransientActionError
 from tripcast.dispatch.errors import DispatchStopped
 from tripcast.dispatch.report import DispatchReport
 from tripcast.models.engine import DatabaseUnavailable
-from tripcast.tasks.retry import retry_on_transient
+from tripcast.tasks.decorator import retry_on_transient
 from tripcast.transient import (
     RETRY_DELAYS_SECONDS,
     is_transient,

@@ -1,7 +1,7 @@
 """What a transient failure is, and how long to wait before trying again: one policy for
 every database step, whether Prefect retries a task or a process retries a statement.
 
-Plain Python (no Prefect): ``tripcast.tasks.retry.database_task`` puts it on the task
+Plain Python (no Prefect): ``tripcast.tasks.decorator.database_task`` puts it on the task
 decorators, ``retry_transient`` applies it in-process.
 """
 

@@ -13,8 +13,8 @@ from tests.dispatch.builders import make_traveller, queue_message
 from tests.dispatch.conftest import NOW
 from tests.dispatch.mock_api import accept_all, client
 from tripcast.dispatch import DispatchReport, DispatchSettings, DispatchStopped
-from tripcast.dispatch.tasks import dispatch_batch
-from tripcast.tasks.retry import retry_on_transient
+from tripcast.tasks.decorator import retry_on_transient
+from tripcast.tasks.dispatch import dispatch_batch
 from tripcast.whatsapp.errors import AuthError
 
 

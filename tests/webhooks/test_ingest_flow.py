@@ -18,7 +18,7 @@ T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 
 def test_each_batch_is_applied_with_result_persistence_on(configured: Engine) -> None:
     from tripcast.flows.ingest import webhook_ingest
-    from tripcast.webhooks.tasks import apply_webhook_batch
+    from tripcast.tasks.ingest import apply_webhook_batch
 
     with configured.begin() as connection:
         ana = make_traveller(connection)

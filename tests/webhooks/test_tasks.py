@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 
 from tests.webhooks import meta
 from tests.webhooks.builders import make_traveller, store_delivery
-from tripcast.tasks.retry import retry_on_transient
-from tripcast.webhooks import tasks
+from tripcast.tasks import ingest as tasks
+from tripcast.tasks.decorator import retry_on_transient
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 

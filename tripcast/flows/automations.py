@@ -17,7 +17,6 @@ from tripcast.automations.sweep import (
     sweep_result,
 )
 from tripcast.dispatch import DispatchReport, DispatchStopped
-from tripcast.dispatch.tasks import dispatch_batch
 from tripcast.flows.timing import resolve_now, run_name
 from tripcast.rules.triggers import TRIGGER_TYPES
 from tripcast.tasks.automations import (
@@ -29,6 +28,7 @@ from tripcast.tasks.automations import (
     publish_summary,
 )
 from tripcast.tasks.conversations import acknowledge_answers_task, acknowledge_rows
+from tripcast.tasks.dispatch import dispatch_batch
 
 
 def _plan(

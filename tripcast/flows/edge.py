@@ -11,10 +11,10 @@ from prefect import flow
 from prefect.states import Failed
 
 from tripcast.dispatch import DispatchStopped
-from tripcast.dispatch.tasks import dispatch_batch
 from tripcast.flows.timing import resolve_now, run_name
 from tripcast.rules.triggers import TRIGGER_TYPES
 from tripcast.tasks.automations import execute_jobs_task, plan_rules_task
+from tripcast.tasks.dispatch import dispatch_batch
 from tripcast.tasks.edge import (
     find_opted_in_account,
     hand_to_follower,

@@ -9,7 +9,7 @@ from prefect import flow
 
 from tripcast.flows.timing import run_name
 from tripcast.tasks.automations import publish_summary
-from tripcast.webhooks.tasks import apply_webhook_batch
+from tripcast.tasks.ingest import apply_webhook_batch
 
 COUNTED = (
     "deliveries",

@@ -10,8 +10,8 @@ from prefect import flow
 
 from tripcast.flows.timing import resolve_now, run_name
 from tripcast.reruns.selection import Selection
-from tripcast.reruns.tasks import preview_rows, preview_task, requeue_task, summary_rows
 from tripcast.tasks.automations import publish_summary
+from tripcast.tasks.reruns import preview_rows, preview_task, requeue_task, summary_rows
 
 
 @flow(name="rerun-failed", flow_run_name=run_name("rerun-failed"))

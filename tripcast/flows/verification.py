@@ -10,7 +10,7 @@ from prefect import flow
 
 from tripcast.flows.timing import resolve_now, run_name
 from tripcast.tasks.automations import publish_summary
-from tripcast.verification.tasks import check_code_task, send_code_task, summary_rows
+from tripcast.tasks.verification import check_code_task, send_code_task, summary_rows
 
 
 @flow(name="start-phone-verification", flow_run_name=run_name("start-phone-verification"))

@@ -1,6 +1,6 @@
 """Reruns: failed outbound messages re-queued in bulk, as the same rows.
 
-Public API (no Prefect import here; the tasks live in ``tripcast.reruns.tasks``)::
+Public API (no Prefect import here; the tasks live in ``tripcast.tasks.reruns``)::
 
     selection = Selection(since=..., templates=["trip_reminder"], error_codes=[130429])
     report = requeue_failed(engine, selection, now=now, dry_run=True)

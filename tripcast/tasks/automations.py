@@ -13,7 +13,7 @@ from tripcast.automations.planner import PlanReport, plan_rules
 from tripcast.dispatch.report import DispatchReport
 from tripcast.models.engine import get_engine
 from tripcast.settings import get_settings
-from tripcast.tasks.retry import database_task
+from tripcast.tasks.decorator import database_task
 
 
 @database_task("plan-rules", tags=["tripcast", "planning"])

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from tripcast.conversations.acknowledge import AcknowledgeReport
-from tripcast.tasks.retry import database_task
+from tripcast.tasks.decorator import database_task
 
 
 @database_task("acknowledge-answers")

@@ -8,7 +8,7 @@ from pathlib import Path
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from tripcast.costs.report import CostReport
-from tripcast.tasks.retry import database_task
+from tripcast.tasks.decorator import database_task
 
 
 @database_task("build-cost-report")

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from tripcast.models.engine import get_engine
-from tripcast.tasks.retry import database_task
+from tripcast.tasks.decorator import database_task
 
 OPTED_IN_ACCOUNT = """
 SELECT id, phone_number FROM public.whatsapp_accounts

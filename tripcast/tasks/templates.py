@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from tripcast.tasks.retry import database_task
+from tripcast.tasks.decorator import database_task
 
 
 # A dropped database or a Cloud API that did not answer is retried, a refusal is not

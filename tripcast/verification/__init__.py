@@ -1,6 +1,6 @@
 """Phone verification: a one-time code sent over WhatsApp proves a traveller owns a number.
 
-Public API (no Prefect import here; the tasks live in ``tripcast.verification.tasks``)::
+Public API (no Prefect import here; the tasks live in ``tripcast.tasks.verification``)::
 
     sent = start_verification(engine, user_id, "+351 912 345 678", now=now)
     verified = confirm_verification(engine, user_id, "123456", now=now)

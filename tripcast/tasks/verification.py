@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from tripcast.models.engine import get_engine
-from tripcast.tasks.retry import database_task
+from tripcast.tasks.decorator import database_task
 from tripcast.verification.errors import VerificationError
 from tripcast.verification.service import confirm_verification, start_verification
 

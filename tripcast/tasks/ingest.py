@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tripcast.models.engine import get_engine
-from tripcast.tasks.retry import database_task
+from tripcast.tasks.decorator import database_task
 from tripcast.webhooks.ingest import IngestPolicy, ingest_once
 
 

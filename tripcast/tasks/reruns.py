@@ -8,7 +8,7 @@ from typing import Any
 from tripcast.models.engine import get_engine
 from tripcast.reruns.requeue import RerunReport, preview, requeue_failed
 from tripcast.reruns.selection import Selection
-from tripcast.tasks.retry import database_task
+from tripcast.tasks.decorator import database_task
 
 TAGS = ["tripcast", "rerun"]
 

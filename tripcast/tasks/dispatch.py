@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from tripcast.dispatch.dispatcher import run_dispatch, utc_now
 from tripcast.dispatch.report import DispatchReport
 from tripcast.dispatch.settings import DispatchSettings
-from tripcast.tasks.retry import database_task
+from tripcast.tasks.decorator import database_task
 from tripcast.whatsapp.client import WhatsAppClient
 
 
