@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from tests.topology.test_setup_errors import tripcast
 from tripcast.deployments.catalog import DEPLOYMENTS
-from tripcast.topology.zombies import AUTOMATION_NAME
+from tripcast.deployments.zombies import AUTOMATION_NAME
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 

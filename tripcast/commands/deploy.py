@@ -10,8 +10,9 @@ from tripcast.commands.runtime import migrated_engine, prepare_prefect_home
 
 
 def _deploy(args: argparse.Namespace) -> int:
+    from tripcast.deployments.api_url import require_api_url
     from tripcast.topology.checkout import installed_checkout
-    from tripcast.topology.prefect_api import POOL_NAME, check_api, require_api_url
+    from tripcast.topology.prefect_api import POOL_NAME, check_api
     from tripcast.topology.setup import deploy_all, ensure_pool, heartbeat_seconds
 
     api_url = require_api_url()
@@ -23,7 +24,7 @@ def _deploy(args: argparse.Namespace) -> int:
     print(f"work pool {POOL_NAME}: {ensure_pool(api_url=api_url, checkout=checkout)}")
     names = deploy_all(api_url=api_url, checkout=checkout)
     print(f"deployments applied from {checkout / 'prefect.yaml'}: {len(names)}")
-    from tripcast.topology.zombies import AUTOMATION_NAME, ensure_zombie_automation
+    from tripcast.deployments.zombies import AUTOMATION_NAME, ensure_zombie_automation
 
     outcome = ensure_zombie_automation(heartbeat_seconds=heartbeat)
     print(f"automation {AUTOMATION_NAME!r}: {outcome}")

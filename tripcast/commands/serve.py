@@ -21,9 +21,9 @@ def _serve(args: argparse.Namespace) -> int:
     prepare_prefect_home()
     api_url = os.environ.get("PREFECT_API_URL", "").strip()
     if api_url:
+        from tripcast.deployments.zombies import ensure_zombie_automation
         from tripcast.topology.prefect_api import check_api
         from tripcast.topology.setup import HEARTBEAT_ENV, heartbeat_seconds
-        from tripcast.topology.zombies import ensure_zombie_automation
 
         check_api(api_url.rstrip("/"))
         # As with workers: a run whose process died is crashed and frees its slot.

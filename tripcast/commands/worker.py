@@ -22,8 +22,9 @@ def worker_command(args: argparse.Namespace) -> list[str]:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    from tripcast.deployments.api_url import require_api_url
     from tripcast.topology.checkout import CHECKOUT_ENV, worker_checkout
-    from tripcast.topology.prefect_api import check_api, check_pool, require_api_url
+    from tripcast.topology.prefect_api import check_api, check_pool
     from tripcast.topology.setup import HEARTBEAT_ENV, heartbeat_seconds
 
     # Local checks first: each failure is one line naming what to fix.
@@ -34,7 +35,7 @@ def _worker(args: argparse.Namespace) -> int:
     check_pool(api_url)
     prepare_prefect_home()
     env = {**os.environ, "PREFECT_API_URL": api_url, CHECKOUT_ENV: str(checkout)}
-    # Heartbeats let the server crash a run whose worker died (see topology.zombies).
+    # Heartbeats let the server crash a run whose worker died (see deployments.zombies).
     env[HEARTBEAT_ENV] = str(heartbeat_seconds())
     command = worker_command(args)
     if args.check:

@@ -1,11 +1,11 @@
 """The Prefect API as the topology needs it, over plain HTTP (no Prefect import: fast).
 
+Which server to ask is ``tripcast.deployments.api_url``'s to say.
+
 Every check fails with a ``SetupError`` whose message is one line naming what to fix.
 """
 
 from __future__ import annotations
-
-import os
 
 import httpx
 
@@ -13,27 +13,6 @@ from tripcast.topology.errors import SetupError
 
 POOL_NAME = "tripcast"
 API_TIMEOUT_SECONDS = 5.0
-
-
-def configured_api_url() -> str | None:
-    """``PREFECT_API_URL`` from the environment or Prefect's active profile, if any."""
-    url = os.environ.get("PREFECT_API_URL", "").strip()
-    if url:
-        return url.rstrip("/")
-    from prefect.settings import get_current_settings
-
-    profile_url = get_current_settings().api.url
-    return profile_url.rstrip("/") if profile_url else None
-
-
-def require_api_url() -> str:
-    url = configured_api_url()
-    if url is None:
-        raise SetupError(
-            "PREFECT_API_URL is not set: start a Prefect server (`tripcast stack up` or "
-            "`prefect server start`) and export PREFECT_API_URL=http://HOST:4200/api"
-        )
-    return url
 
 
 def check_api(url: str) -> None:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from tripcast.topology.errors import SetupError
 from tripcast.topology.prefect_api import POOL_NAME, pool_exists
-from tripcast.topology.zombies import HEARTBEAT_SECONDS
 
 HEARTBEAT_ENV = "PREFECT_FLOWS_HEARTBEAT_FREQUENCY"
+# Prefect's minimum; set on every worker so a dead run is crashed (deployments.zombies).
+HEARTBEAT_SECONDS = 30
 DEPLOY_TIMEOUT_SECONDS = 600
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from tripcast.topology.setup import HEARTBEAT_SECONDS
+
 AUTOMATION_NAME = "tripcast: crash flow runs whose heartbeats stopped"
-HEARTBEAT_SECONDS = 30  # Prefect's minimum; the topology sets it on every worker
 HEARTBEATS_MISSED = 3
 
 
