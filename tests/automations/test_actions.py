@@ -17,8 +17,10 @@ from tests.support.net import free_port
 from tests.support.world import make_rule, make_trip, make_user
 from tripcast.automations.execution import ExecutionSettings, execute_due_jobs
 from tripcast.automations.planner import plan_rules
+from tripcast.deployments.runs import start_deployment
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+AGENTS = ExecutionSettings(start_deployment=start_deployment)  # as the flows pass it
 EMAIL = {"subject": "{trip.title} starts tomorrow", "body": "Pack for {trip.destination}."}
 
 
@@ -143,7 +145,7 @@ def test_run_ai_agent_starts_the_configured_deployment_once(engine: Engine) -> N
     config = {"deployment": "itinerary-agent/suggest", "parameters": {"trip_hint": "Porto"}}
     rule = rule_world(engine, action_type="run_ai_agent", action_config=config)
     plan_rules(engine, now=NOW)
-    report = execute_due_jobs(engine, now=NOW, settings=ExecutionSettings())
+    report = execute_due_jobs(engine, now=NOW, settings=AGENTS)
     assert dict(report.outcomes) == {"completed:run_ai_agent": 1}
     result = job_row(engine, rule)["result"]
 
@@ -163,7 +165,7 @@ def test_run_ai_agent_with_missing_deployment_fails_with_reason(engine: Engine) 
     config = {"deployment": "no-such-flow/nowhere", "parameters": {}}
     rule = rule_world(engine, action_type="run_ai_agent", action_config=config)
     plan_rules(engine, now=NOW)
-    report = execute_due_jobs(engine, now=NOW, settings=ExecutionSettings())
+    report = execute_due_jobs(engine, now=NOW, settings=AGENTS)
     assert dict(report.outcomes) == {"failed:error": 1}
     assert job_row(engine, rule)["error_message"] == (
         "Prefect deployment 'no-such-flow/nowhere' does not exist"

@@ -4,7 +4,8 @@
 transaction that completes the job, so they happen exactly once. ``send_email`` and
 ``start_agent`` reach outside: email is marked as in flight first (a reclaimed job that
 finds the mark is failed as "outcome unknown", never re-sent), and the agent run is
-created with the job's dedupe key as Prefect's idempotency key.
+created with the job's dedupe key as Prefect's idempotency key by the ``StartDeployment``
+the caller passes (``tripcast.deployments.runs``: Prefect stays in the orchestration layer).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import smtplib
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Any, cast
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Connection
@@ -32,6 +33,13 @@ from tripcast.rules.expiry import reminder_expiry
 from tripcast.rules.placeholders import readable_rendering, render
 
 Values = dict[str, dict[str, object]]
+
+
+class StartDeployment(Protocol):
+    """Start a run of a deployment by name; its flow run's id. ``LookupError`` if none."""
+
+    def __call__(self, name: str, *, parameters: dict[str, Any], idempotency_key: str) -> str: ...
+
 
 QUEUE_MESSAGE = """
 INSERT INTO public.whatsapp_messages
@@ -148,28 +156,19 @@ def send_email(
     return {"action": "send_email", "to": message["To"], "refused": sorted(refused)}
 
 
-def start_agent(job: JobContext, action: RunAiAgentAction) -> dict[str, Any]:
-    """Start the configured Prefect deployment without waiting for it to finish."""
-    from prefect.client.schemas.objects import FlowRun
-    from prefect.deployments import run_deployment
-    from prefect.exceptions import ObjectNotFound
-
-    parameters = {**action.parameters}
-    try:
-        flow_run = cast(
-            FlowRun,
-            run_deployment(
-                name=action.deployment,
-                parameters=parameters,
-                timeout=0,
-                idempotency_key=message_dedupe_key(job),
-                as_subflow=False,
-            ),
-        )
-    except ObjectNotFound:
-        raise LookupError(f"Prefect deployment {action.deployment!r} does not exist") from None
+def start_agent(
+    job: JobContext, action: RunAiAgentAction, *, start_deployment: StartDeployment | None
+) -> dict[str, Any]:
+    """Start the configured deployment without waiting for it to finish."""
+    if start_deployment is None:
+        raise LookupError("run_ai_agent needs a Prefect server to start deployments on")
+    flow_run_id = start_deployment(
+        action.deployment,
+        parameters={**action.parameters},
+        idempotency_key=message_dedupe_key(job),
+    )
     return {
         "action": "run_ai_agent",
         "deployment": action.deployment,
-        "flow_run_id": str(flow_run.id),
+        "flow_run_id": flow_run_id,
     }

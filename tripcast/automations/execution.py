@@ -38,6 +38,8 @@ class ExecutionSettings:
     smtp_url: str | None = None
     email_from: str = "tripcast@localhost"
     max_attempts: int = MAX_JOB_ATTEMPTS
+    # How a run_ai_agent action starts its deployment; the flows pass Prefect's.
+    start_deployment: actions.StartDeployment | None = None
 
 
 @dataclass
@@ -108,7 +110,7 @@ def perform(
             sender=settings.email_from,
         )
     if isinstance(action, RunAiAgentAction):
-        return actions.start_agent(job, action)
+        return actions.start_agent(job, action, start_deployment=settings.start_deployment)
     raise AssertionError(f"unhandled action {type(action).__name__}")
 
 

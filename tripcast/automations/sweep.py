@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from tripcast.automations.actions import StartDeployment
 from tripcast.automations.execution import BatchReport, ExecutionSettings, execute_due_jobs
 from tripcast.automations.planner import PlanReport, plan_rules
 from tripcast.dispatch.dispatcher import run_dispatch, utc_now
@@ -41,15 +42,24 @@ def sweep_result(
     }
 
 
-def execution_settings(settings: Settings) -> ExecutionSettings:
+def execution_settings(
+    settings: Settings, *, start_deployment: StartDeployment | None = None
+) -> ExecutionSettings:
     return ExecutionSettings(
         smtp_url=settings.smtp_url.get_secret_value() if settings.smtp_url else None,
         email_from=settings.email_from,
+        start_deployment=start_deployment,
     )
 
 
 def sweep_once(
-    engine: Engine, *, now: datetime | None, settings: Settings, batch_size: int, dispatch: bool
+    engine: Engine,
+    *,
+    now: datetime | None,
+    settings: Settings,
+    batch_size: int,
+    dispatch: bool,
+    start_deployment: StartDeployment | None = None,
 ) -> dict[str, Any]:
     """Plan what is due soon, execute due jobs, send pending messages; in this process.
 
@@ -64,9 +74,8 @@ def sweep_once(
         horizon=HORIZON,
         max_lateness=MAX_LATENESS,
     )
-    executed = execute_due_jobs(
-        engine, now=moment, settings=execution_settings(settings), batch_size=batch_size
-    )
+    execution = execution_settings(settings, start_deployment=start_deployment)
+    executed = execute_due_jobs(engine, now=moment, settings=execution, batch_size=batch_size)
     sent = DispatchReport()
     if dispatch:
         from tripcast.conversations.acknowledge import acknowledge_configured

@@ -27,6 +27,7 @@ def _sweep(args: argparse.Namespace) -> int:
     api_url = os.environ.get("PREFECT_API_URL", "").strip()
     if not api_url:
         from tripcast.automations.sweep import sweep_once
+        from tripcast.deployments.runs import start_deployment
         from tripcast.dispatch.errors import DispatchStopped
 
         try:
@@ -36,6 +37,7 @@ def _sweep(args: argparse.Namespace) -> int:
                 settings=settings,
                 batch_size=args.batch_size,
                 dispatch=args.dispatch,
+                start_deployment=start_deployment,
             )
         except DispatchStopped as stopped:
             print(f"tripcast: sweep failed: {stopped}", file=sys.stderr)

@@ -10,6 +10,7 @@ from prefect.artifacts import create_table_artifact
 
 from tripcast.automations.execution import BatchReport, ExecutionSettings, execute_due_jobs
 from tripcast.automations.planner import PlanReport, plan_rules
+from tripcast.deployments.runs import start_deployment
 from tripcast.dispatch.report import DispatchReport
 from tripcast.models.engine import get_engine
 from tripcast.settings import get_settings
@@ -35,6 +36,7 @@ def execute_jobs_task(*, now: datetime, batch_size: int = 200) -> BatchReport:
     execution = ExecutionSettings(
         smtp_url=settings.smtp_url.get_secret_value() if settings.smtp_url else None,
         email_from=settings.email_from,
+        start_deployment=start_deployment,
     )
     return execute_due_jobs(get_engine(), now=now, settings=execution, batch_size=batch_size)
 
