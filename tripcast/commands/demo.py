@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -39,7 +43,7 @@ def _demo(args: argparse.Namespace) -> int:
         def step(message: str) -> None:
             bar.update(task, advance=1, description=message)
 
-        result = run_demo(options, progress=step)
+        result = _without_heartbeats(lambda: run_demo(options, progress=step, sweep=_sweep))
     if args.json:
         import json
 
@@ -49,6 +53,25 @@ def _demo(args: argparse.Namespace) -> int:
         return 0
     _print_summary(console, result, seconds=time.monotonic() - started)
     return 0
+
+
+def _sweep(now: datetime) -> dict[str, dict[str, int]]:
+    """One minute-sweep flow run at a simulated moment, tagged as the demo's."""
+    from prefect import tags
+
+    from tripcast.flows.automations import minute_sweep
+
+    with tags("tripcast", "demo", "sweep"):
+        return minute_sweep(now=now)
+
+
+def _without_heartbeats(run: Callable[[], T]) -> T:
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    # Heartbeats detect crashed runs of real deployments; in a simulated day they only
+    # add a second to each of its two dozen sweeps (the heartbeat thread's join).
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return run()
 
 
 def _print_summary(console: Any, result: Any, *, seconds: float) -> None:

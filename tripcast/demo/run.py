@@ -2,8 +2,8 @@
 
 Embedded PostgreSQL (its own home, recreated each run), the local fake Cloud API in a
 subprocess, the webhook receiver with its ingest in this process, a seeded world, then
-the minute-sweep flow once per simulated hour while travellers reply, say STOP and
-START, and receipts flow back.
+the minute sweep (the flow, as ``tripcast demo`` passes it) once per simulated hour
+while travellers reply, say STOP and START, and receipts flow back.
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ class DemoResult:
 
 
 Progress = Callable[[str], None]
+# The command passes the minute-sweep flow: Prefect stays in the orchestration layer.
+Sweep = Callable[[datetime], dict[str, dict[str, int]]]
 
 
 def prepare_database(home: Path) -> Engine:
@@ -135,20 +137,8 @@ def receipts_at(hour: int, last_hour: int) -> list[str]:
     return ["sent", "delivered", "read"]
 
 
-def run_demo(options: DemoOptions, *, progress: Progress) -> DemoResult:
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-    # Heartbeats detect crashed runs of real deployments; in a simulated day they only
-    # add a second to each of its two dozen sweeps (the heartbeat thread's join).
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return _simulated_day(options, progress=progress)
-
-
-def _simulated_day(options: DemoOptions, *, progress: Progress) -> DemoResult:
-    from prefect import tags
-
-    from tripcast.flows.automations import minute_sweep
-
+def run_demo(options: DemoOptions, *, progress: Progress, sweep: Sweep) -> DemoResult:
+    """The simulated day; ``sweep`` runs the minute sweep at a simulated moment."""
     day = datetime.combine(datetime.now(UTC).date(), time(0), tzinfo=UTC)
     progress("starting the embedded PostgreSQL and migrating")
     engine = prepare_database(options.home)
@@ -174,8 +164,7 @@ def _simulated_day(options: DemoOptions, *, progress: Progress) -> DemoResult:
                     fake.send_inbound(phone, text)
             if (said := pause.before_sweep(hour, fake, engine)) is not None:
                 progress(f"{now:%H:%M} UTC: {said}")
-            with tags("tripcast", "demo", "sweep"):
-                result = minute_sweep(now=now)
+            result = sweep(now)
             pause.after_sweep(hour, engine, now)
             deferrals += result["jobs"].get("pending:quiet_hours", 0)
             fake.wait_for_webhooks(timeout=30)
