@@ -12,7 +12,7 @@ import pytest
 from tests.support.package import tripcast_modules
 from tripcast import cli
 from tripcast.dispatch.errors import DispatchStopped
-from tripcast.dispatch.report import DispatchReport
+from tripcast.dispatch.run_report import DispatchReport
 from tripcast.exceptions import EXIT_CONFIG, EXIT_DATABASE, EXIT_FAILURE, TripcastError
 from tripcast.models.engine import DatabaseUnavailable
 from tripcast.models.migrate import UnknownRevision

@@ -14,7 +14,7 @@ from prefect.states import Failed
 from tests.support.package import tripcast_modules
 from tripcast.automations.actions import TransientActionError
 from tripcast.dispatch.errors import DispatchStopped
-from tripcast.dispatch.report import DispatchReport
+from tripcast.dispatch.run_report import DispatchReport
 from tripcast.models.engine import DatabaseUnavailable
 from tripcast.tasks.decorator import retry_on_transient
 from tripcast.transient import (

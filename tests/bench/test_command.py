@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.databases import DatabaseFactory, url_for
+from tripcast.bench.benchmarks_md import replace_block
 from tripcast.bench.database import BenchRefused, ScratchServer
-from tripcast.bench.report import replace_block
 from tripcast.commands import bench
 from tripcast.models.engine import create_db_engine
 

@@ -16,9 +16,9 @@ from sqlalchemy.engine import Engine
 from tests.costs.support import priced_message
 from tests.costs.test_ratecard import SAMPLE
 from tripcast.cli import main
+from tripcast.costs.breakdown import cost_report
 from tripcast.costs.chart import text_chart
 from tripcast.costs.ratecard import load_rate_card
-from tripcast.costs.report import cost_report
 from tripcast.demo.costs import costs_block
 from tripcast.flows.costs import daily_costs
 

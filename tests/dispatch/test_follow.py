@@ -17,7 +17,7 @@ from tests.dispatch.live import LIMIT, config, queue_for_new_travellers, rows
 from tripcast.dispatch import DispatchSettings, run_dispatch, utc_now
 from tripcast.dispatch.follow import FollowOptions, follow, wakes_dispatch
 from tripcast.dispatch.handoff import FOLLOWER_APP_NAME, follower_listening
-from tripcast.dispatch.report import BatchDone
+from tripcast.dispatch.run_report import BatchDone
 from tripcast.whatsapp.fake import FakeCloudApi
 
 pytestmark = pytest.mark.integration

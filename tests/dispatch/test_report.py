@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tripcast.dispatch.report import DispatchReport
+from tripcast.dispatch.run_report import DispatchReport
 
 
 def report(*, drained: bool, kinds: list[str]) -> DispatchReport:

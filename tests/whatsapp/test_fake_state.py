@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tripcast.whatsapp.fake import FakeCloudApiConfig, FakeTemplate, report
+from tripcast.whatsapp.fake import FakeCloudApiConfig, FakeTemplate, views
 from tripcast.whatsapp.fake.state import Answer, FakeState
 
 PNID = "100000000000001"
@@ -235,7 +235,7 @@ def test_scripted_faults_come_first_and_in_order() -> None:
     assert answers[5].accepted is not None  # accepted, then the connection drops
     assert answers[6].status == 200 and answers[6].fault is None
     assert len(state.accepted) == 2
-    assert report.summary(state)["faults"] == {
+    assert views.summary(state)["faults"] == {
         "server_error": 1,
         "bad_gateway": 1,
         "timeout": 1,
@@ -290,15 +290,15 @@ def test_reports_count_duplicates_and_rates() -> None:
     state = state_with(pair_rate_window_seconds=None, throughput_per_second=None)
     for data in ["a", "b", "a", "c", "a"]:
         state.handle_send(PNID, AUTH, template(biz_opaque_callback_data=data))
-    assert report.duplicates(state) == {"a": 3}
-    assert len(report.matching(state, callback_data="a")) == 3
+    assert views.duplicates(state) == {"a": 3}
+    assert len(views.matching(state, callback_data="a")) == 3
     wamid = state.accepted[1].wamid
-    assert [m.callback_data for m in report.matching(state, wamid=wamid)] == ["b"]
-    assert report.matching(state, wamid="wamid.none") == []
-    assert sum(count for _, count in report.histogram(state)) == 5
-    assert report.histogram(state, phone_number_id="other") == []
-    assert report.max_in_window(state) == 5
-    summary = report.summary(state)
+    assert [m.callback_data for m in views.matching(state, wamid=wamid)] == ["b"]
+    assert views.matching(state, wamid="wamid.none") == []
+    assert sum(count for _, count in views.histogram(state)) == 5
+    assert views.histogram(state, phone_number_id="other") == []
+    assert views.max_in_window(state) == 5
+    summary = views.summary(state)
     assert (summary["accepted"], summary["duplicate_callback_data"]) == (5, 1)
 
 
@@ -306,7 +306,7 @@ def test_max_in_window_slides() -> None:
     state = state_with()
     for moment in [0.0, 0.5, 0.9, 1.2, 1.3, 2.5]:
         state.accepted.append(_accepted_at(moment))
-    assert report.max_in_window(state, window_seconds=1.0) == 4  # 0.5, 0.9, 1.2, 1.3
+    assert views.max_in_window(state, window_seconds=1.0) == 4  # 0.5, 0.9, 1.2, 1.3
 
 
 def _accepted_at(epoch: float) -> Any:

@@ -11,7 +11,7 @@ Each benchmark runs on a scratch database of its own (see ``database``) and repo
 - ``memory``: the peak RSS of a sweep over a 100K backlog.
 """
 
-from tripcast.bench.report import BenchRun, table, write_benchmarks
+from tripcast.bench.benchmarks_md import BenchRun, table, write_benchmarks
 from tripcast.bench.results import BenchResult, Figure
 from tripcast.bench.runner import BENCHMARKS, SIZES, run_benchmarks
 

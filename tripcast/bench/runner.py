@@ -8,9 +8,9 @@ from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
+from tripcast.bench.benchmarks_md import BenchRun
 from tripcast.bench.database import ScratchServer
 from tripcast.bench.machine import Machine, describe_machine
-from tripcast.bench.report import BenchRun
 from tripcast.bench.results import BenchResult, load_average
 from tripcast.models.engine import create_db_engine
 from tripcast.settings import Settings

@@ -15,9 +15,9 @@ DEFAULT_DAYS = 7
 
 
 def _costs(args: argparse.Namespace) -> int:
+    from tripcast.costs.breakdown import cost_report
     from tripcast.costs.chart import svg_chart, text_chart
     from tripcast.costs.ratecard import RateCardError, load_rate_card
-    from tripcast.costs.report import cost_report
 
     last_day = args.until or datetime.now(UTC).date()
     first_day = args.since or last_day - timedelta(days=DEFAULT_DAYS - 1)

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from html import escape
 
-from tripcast.costs.report import CostReport
+from tripcast.costs.breakdown import CostReport
 
 GLYPHS = {"marketing": "█", "utility": "▓", "authentication": "▒", "service": "░"}
 OTHER_GLYPH = "▪"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from tripcast.costs.breakdown import cost_report
 from tripcast.costs.ratecard import load_rate_card
-from tripcast.costs.report import cost_report
 
 SAMPLE_RATE_CARD = Path(__file__).with_name("rate-card.csv")
 PRICED_DAYS = """

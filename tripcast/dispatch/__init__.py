@@ -12,7 +12,7 @@ webhook ingest (``tripcast.webhooks.receipts``, logging by ``sql.LOG_SETTLED_ATT
 
 from tripcast.dispatch.dispatcher import dispatch_pending, run_dispatch, utc_now
 from tripcast.dispatch.errors import DispatchStopped
-from tripcast.dispatch.report import DispatchReport
+from tripcast.dispatch.run_report import DispatchReport
 from tripcast.dispatch.settings import DispatchSettings
 
 __all__ = [

@@ -37,7 +37,7 @@ from tripcast.dispatch.outcomes import (
 from tripcast.dispatch.outcomes import describe as describe_error
 from tripcast.dispatch.pacing import Pacer
 from tripcast.dispatch.plan import Refuse, Send, plan_message
-from tripcast.dispatch.report import BatchDone, DispatchReport
+from tripcast.dispatch.run_report import BatchDone, DispatchReport
 from tripcast.dispatch.sender import Launched, NotStarted, Posted, Sender
 from tripcast.dispatch.settings import DispatchSettings
 from tripcast.dispatch.spacing import PAIR_SPACING_REASON, RecipientSpacing

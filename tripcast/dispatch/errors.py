@@ -9,7 +9,7 @@ from tripcast.exceptions import TripcastError
 from tripcast.whatsapp.errors import WhatsAppError
 
 if TYPE_CHECKING:
-    from tripcast.dispatch.report import DispatchReport
+    from tripcast.dispatch.run_report import DispatchReport
 
 # What an operator does about each family of "this process cannot send".
 _HINTS = {

@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from tripcast.dispatch.dispatcher import DispatchRun, drain, new_run
 from tripcast.dispatch.errors import DispatchStopped
 from tripcast.dispatch.handoff import FOLLOWER_APP_NAME
-from tripcast.dispatch.report import BatchDone, DispatchReport
+from tripcast.dispatch.run_report import BatchDone, DispatchReport
 from tripcast.dispatch.sender import Sender
 from tripcast.dispatch.settings import DispatchSettings
 from tripcast.whatsapp.client import WhatsAppClient

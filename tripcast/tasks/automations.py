@@ -11,7 +11,7 @@ from prefect.artifacts import create_table_artifact
 from tripcast.automations.execution import BatchReport, ExecutionSettings, execute_due_jobs
 from tripcast.automations.planner import PlanReport, plan_rules
 from tripcast.deployments.runs import start_deployment
-from tripcast.dispatch.report import DispatchReport
+from tripcast.dispatch.run_report import DispatchReport
 from tripcast.models.engine import get_engine
 from tripcast.settings import get_settings
 from tripcast.tasks.decorator import database_task

@@ -7,15 +7,15 @@ from pathlib import Path
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from tripcast.costs.report import CostReport
+from tripcast.costs.breakdown import CostReport
 from tripcast.tasks.decorator import database_task
 
 
 @database_task("build-cost-report")
 def build_cost_report(first_day: date, last_day: date, rate_card: Path | None) -> CostReport:
     """Counts from ``whatsapp_message_pricing`` priced from the card (a bad card fails)."""
+    from tripcast.costs.breakdown import cost_report
     from tripcast.costs.ratecard import load_rate_card
-    from tripcast.costs.report import cost_report
     from tripcast.models.engine import get_engine
 
     card = load_rate_card(rate_card) if rate_card is not None else None

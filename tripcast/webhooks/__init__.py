@@ -2,11 +2,11 @@
 (receipts, inbound messages, STOP / START), and a live view of a traveller's messages.
 """
 
+from tripcast.webhooks.batch_report import IngestReport
 from tripcast.webhooks.follow import follow
 from tripcast.webhooks.ingest import IngestPolicy, drain, ingest_once, prune_applied
 from tripcast.webhooks.receipts import RetryPolicy
 from tripcast.webhooks.receiver import create_app
-from tripcast.webhooks.report import IngestReport
 from tripcast.webhooks.server import (
     BackgroundReceiver,
     ReceiverConfig,

@@ -18,8 +18,8 @@ import psycopg
 from sqlalchemy.engine import Engine
 
 from tripcast.transient import is_transient_database_error
+from tripcast.webhooks.batch_report import IngestReport
 from tripcast.webhooks.ingest import IngestPolicy, drain
-from tripcast.webhooks.report import IngestReport
 from tripcast.webhooks.store import CHANNEL, psycopg_conninfo
 
 log = logging.getLogger(__name__)

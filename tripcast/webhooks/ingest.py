@@ -33,13 +33,13 @@ from tripcast.dispatch.marketing import MARKETING_STOPPED, record_marketing_refu
 from tripcast.senders.events import apply_sender_webhooks
 from tripcast.templates.events import apply_template_webhooks
 from tripcast.transient import is_transient_database_error
+from tripcast.webhooks.batch_report import IngestReport
 from tripcast.webhooks.consent import apply_consent
 from tripcast.webhooks.extract import Extracted, MalformedDelivery, extract, receipt_from_raw
 from tripcast.webhooks.identity import apply_identities
 from tripcast.webhooks.inbound import apply_inbound
 from tripcast.webhooks.marketing import apply_marketing_signals, marketing_signals
 from tripcast.webhooks.receipts import RetryPolicy, apply_receipts, claim_backlog
-from tripcast.webhooks.report import IngestReport
 from tripcast.webhooks.review import apply_notices
 
 log = logging.getLogger(__name__)

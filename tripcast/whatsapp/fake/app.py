@@ -16,7 +16,7 @@ from typing import Any, get_args
 from aiohttp import web
 from pydantic import ValidationError
 
-from tripcast.whatsapp.fake import conversation, report, senders, templates
+from tripcast.whatsapp.fake import conversation, senders, templates, views
 from tripcast.whatsapp.fake.config import FakeCloudApiConfig
 from tripcast.whatsapp.fake.identity import inbound_identity, user_preferences_value
 from tripcast.whatsapp.fake.state import FakeState, Fault
@@ -116,7 +116,7 @@ def _drop_connection(request: web.Request) -> None:
 
 async def get_state(request: web.Request) -> web.Response:
     state = request.app[STATE]
-    data = report.summary(state)
+    data = views.summary(state)
     data["webhooks"] = request.app[DISPATCHER].status_snapshot()
     data["config"] = _public_config(state)
     return web.json_response(data)
@@ -124,7 +124,7 @@ async def get_state(request: web.Request) -> web.Response:
 
 async def get_accepted(request: web.Request) -> web.Response:
     query = request.query
-    found = report.matching(
+    found = views.matching(
         request.app[STATE],
         callback_data=query.get("callback_data"),
         wamid=query.get("wamid"),
@@ -134,7 +134,7 @@ async def get_accepted(request: web.Request) -> web.Response:
     if query.get("count_only") != "1":
         data["messages"] = [message.as_json() for message in found]
     if query.get("duplicates") == "1":
-        data["duplicates"] = report.duplicates(request.app[STATE])
+        data["duplicates"] = views.duplicates(request.app[STATE])
     return web.json_response(data)
 
 
@@ -143,8 +143,8 @@ async def get_histogram(request: web.Request) -> web.Response:
     phone_number_id = request.query.get("phone_number_id")
     return web.json_response(
         {
-            "per_second": report.histogram(state, phone_number_id=phone_number_id),
-            "max_in_1s": report.max_in_window(state, phone_number_id=phone_number_id),
+            "per_second": views.histogram(state, phone_number_id=phone_number_id),
+            "max_in_1s": views.max_in_window(state, phone_number_id=phone_number_id),
         }
     )
 
