@@ -11,12 +11,12 @@ import pytest
 
 from tests.support.package import tripcast_modules
 from tripcast import cli
-from tripcast.dispatch.errors import DispatchStopped
 from tripcast.dispatch.run_report import DispatchReport
+from tripcast.dispatch.stopped import DispatchStopped
 from tripcast.exceptions import EXIT_CONFIG, EXIT_DATABASE, EXIT_FAILURE, TripcastError
 from tripcast.models.engine import DatabaseUnavailable
 from tripcast.models.migrate import UnknownRevision
-from tripcast.rules.errors import InvalidRuleConfig
+from tripcast.rules.config_errors import InvalidRuleConfig
 from tripcast.settings import ConfigError
 from tripcast.whatsapp.errors import AuthError, ServerError
 

@@ -13,8 +13,8 @@ from prefect.states import Failed
 
 from tests.support.package import tripcast_modules
 from tripcast.automations.actions import TransientActionError
-from tripcast.dispatch.errors import DispatchStopped
 from tripcast.dispatch.run_report import DispatchReport
+from tripcast.dispatch.stopped import DispatchStopped
 from tripcast.models.engine import DatabaseUnavailable
 from tripcast.tasks.decorator import retry_on_transient
 from tripcast.transient import (

@@ -13,7 +13,7 @@ from tripcast.rules.actions import (
     parse_action_config,
     template_message,
 )
-from tripcast.rules.errors import InvalidRuleConfig
+from tripcast.rules.config_errors import InvalidRuleConfig
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from tripcast.rules.categories import (
     gate,
     preference,
 )
-from tripcast.rules.errors import InvalidRuleConfig
+from tripcast.rules.config_errors import InvalidRuleConfig
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tripcast.rules.errors import UnknownTimezone
+from tripcast.rules.config_errors import UnknownTimezone
 from tripcast.rules.occurrences import (
     booking_key,
     budget_key,

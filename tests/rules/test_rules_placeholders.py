@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from tripcast.rules.actions import readable_rendering, render_parameters
-from tripcast.rules.errors import InvalidRuleConfig
+from tripcast.rules.config_errors import InvalidRuleConfig
 from tripcast.rules.placeholders import format_value, namespaces, placeholders, render
 
 CONTEXT = {

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tripcast.rules.errors import UnknownTimezone
+from tripcast.rules.config_errors import UnknownTimezone
 from tripcast.rules.quiet_hours import in_window, quiet_hours_end, quiet_hours_end_for
 
 LISBON, NEW_YORK, SYDNEY = "Europe/Lisbon", "America/New_York", "Australia/Sydney"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tripcast.rules.actions import SendWhatsAppAction
-from tripcast.rules.errors import InvalidRuleConfig
+from tripcast.rules.config_errors import InvalidRuleConfig
 from tripcast.rules.rule import parse_rule
 from tripcast.rules.triggers import TripStartTrigger
 

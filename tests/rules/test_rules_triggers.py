@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tripcast.rules.errors import InvalidRuleConfig
+from tripcast.rules.config_errors import InvalidRuleConfig
 from tripcast.rules.triggers import (
     TRIGGER_TYPES,
     BookingPendingTrigger,

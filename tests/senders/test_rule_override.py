@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tripcast.rules.actions import SendWhatsAppAction, parse_action_config
-from tripcast.rules.errors import InvalidRuleConfig
+from tripcast.rules.config_errors import InvalidRuleConfig
 
 
 def test_a_rule_may_name_its_sender() -> None:

@@ -13,8 +13,8 @@ from datetime import datetime
 from tripcast.automations.context import JobContext, render_context
 from tripcast.rules.actions import parse_action_config
 from tripcast.rules.categories import gate
+from tripcast.rules.config_errors import InvalidRuleConfig, UnknownTimezone
 from tripcast.rules.consent import account_skip_reason
-from tripcast.rules.errors import InvalidRuleConfig, UnknownTimezone
 from tripcast.rules.placeholders import render
 from tripcast.rules.quiet_hours import quiet_hours_end_for
 from tripcast.rules.rule import Rule, action_texts, parse_rule

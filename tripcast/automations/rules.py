@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from tripcast.rules.errors import InvalidRuleConfig
+from tripcast.rules.config_errors import InvalidRuleConfig
 from tripcast.rules.rule import Rule, parse_rule
 
 DISTINCT_CONFIGS = """

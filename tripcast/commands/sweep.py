@@ -28,7 +28,7 @@ def _sweep(args: argparse.Namespace) -> int:
     if not api_url:
         from tripcast.automations.sweep import sweep_once
         from tripcast.deployments.runs import start_deployment
-        from tripcast.dispatch.errors import DispatchStopped
+        from tripcast.dispatch.stopped import DispatchStopped
 
         try:
             result = sweep_once(

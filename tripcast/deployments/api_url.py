@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from tripcast.topology.errors import SetupError
+from tripcast.topology.setup_error import SetupError
 
 
 def configured_api_url() -> str | None:

@@ -23,7 +23,6 @@ from sqlalchemy.engine import Engine
 
 from tripcast.dispatch import store
 from tripcast.dispatch.calls import db_call, retrying
-from tripcast.dispatch.errors import DispatchStopped
 from tripcast.dispatch.marker import Marker
 from tripcast.dispatch.outcomes import (
     AttemptLog,
@@ -41,6 +40,7 @@ from tripcast.dispatch.run_report import BatchDone, DispatchReport
 from tripcast.dispatch.sender import Launched, NotStarted, Posted, Sender
 from tripcast.dispatch.settings import DispatchSettings
 from tripcast.dispatch.spacing import PAIR_SPACING_REASON, RecipientSpacing
+from tripcast.dispatch.stopped import DispatchStopped
 from tripcast.senders.batch import (
     by_sender,
     claim_and_route,

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from tripcast.reruns import sql
 from tripcast.reruns.selection import Selection
-from tripcast.rules.errors import UnknownTimezone
+from tripcast.rules.config_errors import UnknownTimezone
 from tripcast.rules.quiet_hours import quiet_hours_end_for
 
 PREVIEW_LIMIT = 200

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from tripcast.rules.errors import UnknownTimezone
+from tripcast.rules.config_errors import UnknownTimezone
 
 
 @lru_cache(maxsize=1)

@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Literal, cast
 
 from tripcast.rules._parsing import shown
-from tripcast.rules.errors import InvalidRuleConfig
+from tripcast.rules.config_errors import InvalidRuleConfig
 
 Category = Literal[
     "trip_reminders",

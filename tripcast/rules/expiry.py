@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from tripcast.rules._tz import first_instant, require_aware, zone
-from tripcast.rules.errors import UnknownTimezone
+from tripcast.rules.config_errors import UnknownTimezone
 
 DATED_TRIGGERS = ("trip_start", "trip_end")
 

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from types import MappingProxyType
 
-from tripcast.rules.errors import InvalidRuleConfig
+from tripcast.rules.config_errors import InvalidRuleConfig
 
 PLACEHOLDER_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
     {

@@ -20,7 +20,7 @@ from tripcast.rules.actions import (
     parse_action_config,
 )
 from tripcast.rules.categories import Category, default_category
-from tripcast.rules.errors import InvalidRuleConfig
+from tripcast.rules.config_errors import InvalidRuleConfig
 from tripcast.rules.placeholders import namespaces
 from tripcast.rules.triggers import TriggerConfig, TriggerType, parse_trigger_config
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tripcast.rules._fields import LocalTime, WholeNumber
 from tripcast.rules._parsing import check_type, parse_config
 from tripcast.rules._tz import require_aware, zone
-from tripcast.rules.errors import UnknownTimezone
+from tripcast.rules.config_errors import UnknownTimezone
 from tripcast.rules.occurrences import MAX_CRON_TICKS, cron_ticks, local_instant, validate_cron
 
 TriggerType = Literal["trip_start", "trip_end", "booking_pending", "budget_exceeded", "schedule"]

@@ -14,7 +14,7 @@ from typing import Any
 
 from tripcast.models.engine import get_engine
 from tripcast.tasks.decorator import database_task
-from tripcast.verification.errors import VerificationError
+from tripcast.verification.refusals import VerificationError
 from tripcast.verification.service import confirm_verification, start_verification
 
 TAGS = ["tripcast", "verification"]

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import tripcast
-from tripcast.topology.errors import SetupError
+from tripcast.topology.setup_error import SetupError
 
 CHECKOUT_ENV = "TRIPCAST_CHECKOUT_DIR"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import httpx
 
-from tripcast.topology.errors import SetupError
+from tripcast.topology.setup_error import SetupError
 
 POOL_NAME = "tripcast"
 API_TIMEOUT_SECONDS = 5.0

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from tripcast.topology.errors import SetupError
 from tripcast.topology.prefect_api import POOL_NAME, pool_exists
+from tripcast.topology.setup_error import SetupError
 
 HEARTBEAT_ENV = "PREFECT_FLOWS_HEARTBEAT_FREQUENCY"
 # Prefect's minimum; set on every worker so a dead run is crashed (deployments.zombies).

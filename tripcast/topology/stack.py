@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 
 from tripcast.topology import processes
-from tripcast.topology.errors import SetupError
 from tripcast.topology.processes import Process
 from tripcast.topology.setup import HEARTBEAT_ENV, heartbeat_seconds, prefect_executable
+from tripcast.topology.setup_error import SetupError
 
 SERVER_START_SECONDS = 180.0
 SETTLE_SECONDS = 3.0

@@ -11,7 +11,8 @@ Both raise a ``VerificationError`` subclass (``.code`` is stable, ``str()`` one 
 ``WrongCode``, ``AttemptsExhausted``. Limits are in ``VerificationPolicy``.
 """
 
-from tripcast.verification.errors import (
+from tripcast.verification.policy import DEFAULT_POLICY, VerificationPolicy
+from tripcast.verification.refusals import (
     AlreadyVerified,
     AttemptsExhausted,
     CodeExpired,
@@ -24,7 +25,6 @@ from tripcast.verification.errors import (
     VerificationError,
     WrongCode,
 )
-from tripcast.verification.policy import DEFAULT_POLICY, VerificationPolicy
 from tripcast.verification.service import (
     CodeSent,
     PhoneVerified,

@@ -16,7 +16,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from tripcast.verification.errors import MalformedCode
+from tripcast.verification.refusals import MalformedCode
 
 CODE_DIGITS = 6
 TEMPLATE_NAME = "verification_code"

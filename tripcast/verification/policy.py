@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tripcast.verification.errors import ResendThrottled
+from tripcast.verification.refusals import ResendThrottled
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ import sqlalchemy.exc
 from sqlalchemy.engine import Connection, Engine
 
 from tripcast.verification import codes, store
-from tripcast.verification.errors import (
+from tripcast.verification.policy import DEFAULT_POLICY, VerificationPolicy
+from tripcast.verification.refusals import (
     AlreadyVerified,
     AttemptsExhausted,
     CodeExpired,
@@ -28,7 +29,6 @@ from tripcast.verification.errors import (
     VerificationError,
     WrongCode,
 )
-from tripcast.verification.policy import DEFAULT_POLICY, VerificationPolicy
 from tripcast.whatsapp.phone import InvalidPhoneNumber, country_code_of, mask_phone, normalize_phone
 
 REPLACED = "cancelled: verification code replaced"
