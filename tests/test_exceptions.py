@@ -18,7 +18,7 @@ from tripcast.models.engine import DatabaseUnavailable
 from tripcast.models.migrate import UnknownRevision
 from tripcast.rules.config_errors import InvalidRuleConfig
 from tripcast.settings import ConfigError
-from tripcast.whatsapp.errors import AuthError, ServerError
+from tripcast.whatsapp.api_errors import AuthError, ServerError
 
 
 def defined_exception_classes() -> list[type[BaseException]]:

@@ -23,7 +23,7 @@ from tripcast.transient import (
     is_transient_database_error,
     retry_transient,
 )
-from tripcast.whatsapp.errors import AuthError, ServerError
+from tripcast.whatsapp.api_errors import AuthError, ServerError
 
 
 def wrapped(orig: Exception, kind: type[sa_exc.DBAPIError] = sa_exc.OperationalError) -> Exception:

@@ -10,9 +10,9 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from tests.whatsapp.meta_bodies import meta_error
+from tripcast.whatsapp.api_errors import MalformedResponseError, PermanentError, WhatsAppError
 from tripcast.whatsapp.client import WhatsAppClient
 from tripcast.whatsapp.conversation import MediaClient, MediaIntegrityError
-from tripcast.whatsapp.errors import MalformedResponseError, PermanentError, WhatsAppError
 
 pytestmark = pytest.mark.anyio
 

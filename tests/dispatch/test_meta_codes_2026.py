@@ -12,7 +12,7 @@ import pytest
 from tests.dispatch.test_outcomes import NOW, send
 from tripcast.dispatch.outcomes import errored
 from tripcast.dispatch.run_report import DispatchReport
-from tripcast.whatsapp.errors import error_from_response
+from tripcast.whatsapp.error_codes import error_from_response
 from tripcast.whatsapp.retry import decide
 
 

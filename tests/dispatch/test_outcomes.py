@@ -10,7 +10,8 @@ import pytest
 
 from tripcast.dispatch.outcomes import accepted, describe, errored
 from tripcast.dispatch.plan import Claimed, Send
-from tripcast.whatsapp.errors import NetworkError, WhatsAppError, error_from_response
+from tripcast.whatsapp.api_errors import NetworkError, WhatsAppError
+from tripcast.whatsapp.error_codes import error_from_response
 from tripcast.whatsapp.messages import SendResult, TextMessage
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

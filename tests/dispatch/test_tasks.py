@@ -15,7 +15,7 @@ from tests.dispatch.mock_api import accept_all, client
 from tripcast.dispatch import DispatchReport, DispatchSettings, DispatchStopped
 from tripcast.tasks.decorator import retry_on_transient
 from tripcast.tasks.dispatch import dispatch_batch
-from tripcast.whatsapp.errors import AuthError
+from tripcast.whatsapp.api_errors import AuthError
 
 
 def test_one_task_run_dispatches_one_batch(engine: Engine, httpx_mock: HTTPXMock) -> None:

@@ -21,7 +21,7 @@ from tripcast.dispatch.outcomes import errored
 from tripcast.dispatch.plan import Claimed, Refuse, Send, plan_message, verification_expiry
 from tripcast.dispatch.sender import Launched
 from tripcast.verification.codes import message_content, message_metadata
-from tripcast.whatsapp.errors import error_from_response
+from tripcast.whatsapp.error_codes import error_from_response
 
 EXPIRED = "cancelled: verification code expired"
 LEASE = timedelta(minutes=5)

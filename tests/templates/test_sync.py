@@ -13,7 +13,7 @@ from pytest_httpx import HTTPXMock
 from sqlalchemy.engine import Engine
 
 from tripcast.templates.sync import sync_templates
-from tripcast.whatsapp.errors import AuthError
+from tripcast.whatsapp.api_errors import AuthError
 from tripcast.whatsapp.templates import TemplatesClient
 
 WABA = "200000000000001"

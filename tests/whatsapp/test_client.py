@@ -12,8 +12,7 @@ from pydantic import SecretStr
 from pytest_httpx import HTTPXMock
 
 from tests.whatsapp.meta_bodies import meta_error
-from tripcast.whatsapp.client import WhatsAppClient
-from tripcast.whatsapp.errors import (
+from tripcast.whatsapp.api_errors import (
     AuthError,
     CallLimitError,
     MalformedResponseError,
@@ -27,6 +26,7 @@ from tripcast.whatsapp.errors import (
     TemplateError,
     ThroughputLimitError,
 )
+from tripcast.whatsapp.client import WhatsAppClient
 from tripcast.whatsapp.messages import TemplateMessage
 from tripcast.whatsapp.phone import InvalidPhoneNumber
 from tripcast.whatsapp.transport import network_error

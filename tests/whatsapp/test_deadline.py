@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tripcast.whatsapp.api_errors import ConfigurationError, NetworkError
 from tripcast.whatsapp.client import WhatsAppClient
-from tripcast.whatsapp.errors import ConfigurationError, NetworkError
 from tripcast.whatsapp.transport import TransportName
 
 Behaviour = Literal["silent", "stall_after_headers", "trickle"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tests.whatsapp.meta_bodies import meta_error, meta_error_bytes
-from tripcast.whatsapp.errors import (
+from tripcast.whatsapp.api_errors import (
     AccountError,
     AuthError,
     CallLimitError,
@@ -26,8 +26,8 @@ from tripcast.whatsapp.errors import (
     TemplateError,
     ThroughputLimitError,
     WhatsAppError,
-    error_from_response,
 )
+from tripcast.whatsapp.error_codes import error_from_response
 
 FAMILIES = [
     (130429, 400, ThroughputLimitError, "throughput", True, False),

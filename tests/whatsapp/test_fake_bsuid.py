@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.whatsapp.receiver import WebhookReceiver
-from tripcast.whatsapp.errors import WhatsAppError
+from tripcast.whatsapp.api_errors import WhatsAppError
 from tripcast.whatsapp.fake import FakeCloudApi
 from tripcast.whatsapp.fake.config import FakeCloudApiConfig
 from tripcast.whatsapp.fake.identity import bsuid_for, hides_number, wa_id_for

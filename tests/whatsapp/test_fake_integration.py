@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tripcast.whatsapp.client import WhatsAppClient
-from tripcast.whatsapp.errors import (
+from tripcast.whatsapp.api_errors import (
     AuthError,
     NetworkError,
     OutsideWindowError,
@@ -18,6 +17,7 @@ from tripcast.whatsapp.errors import (
     ThroughputLimitError,
     WhatsAppError,
 )
+from tripcast.whatsapp.client import WhatsAppClient
 from tripcast.whatsapp.fake import FakeCloudApi, FakeTemplate
 from tripcast.whatsapp.messages import TemplateMessage
 from tripcast.whatsapp.transport import TransportName

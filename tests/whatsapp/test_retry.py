@@ -5,7 +5,8 @@ import random
 import pytest
 
 from tests.whatsapp.meta_bodies import meta_error
-from tripcast.whatsapp.errors import MalformedResponseError, NetworkError, error_from_response
+from tripcast.whatsapp.api_errors import MalformedResponseError, NetworkError
+from tripcast.whatsapp.error_codes import error_from_response
 from tripcast.whatsapp.phone import InvalidPhoneNumber
 from tripcast.whatsapp.retry import JITTER_SHARE, decide
 

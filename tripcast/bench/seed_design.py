@@ -23,8 +23,8 @@ from psycopg.types.json import Jsonb
 from sqlalchemy.engine import Engine
 
 from tripcast.webhooks.store import psycopg_conninfo
+from tripcast.whatsapp.api_errors import WhatsAppError
 from tripcast.whatsapp.client import WhatsAppClient
-from tripcast.whatsapp.errors import WhatsAppError
 
 TRAVELLERS = """
 WITH users AS (

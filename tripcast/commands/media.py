@@ -16,8 +16,8 @@ EXIT_FAILED = 1
 def _download(args: argparse.Namespace) -> int:
     from tripcast.conversations.download import MediaNotFound, find_media, save
     from tripcast.settings import get_settings
+    from tripcast.whatsapp.api_errors import WhatsAppError
     from tripcast.whatsapp.conversation import MediaClient, MediaIntegrityError
-    from tripcast.whatsapp.errors import WhatsAppError
 
     settings = get_settings()
     settings.require("whatsapp_access_token")

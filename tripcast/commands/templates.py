@@ -15,7 +15,7 @@ EXIT_REFUSED = 1
 def _sync(args: argparse.Namespace) -> int:
     from tripcast.settings import get_settings
     from tripcast.templates.sync import sync_from_settings
-    from tripcast.whatsapp.errors import WhatsAppError
+    from tripcast.whatsapp.api_errors import WhatsAppError
 
     settings = get_settings()
     settings.require("whatsapp_business_account_id", "whatsapp_access_token")

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tripcast.dispatch.plan import CANCELLED_CODE_EXPIRED, Refuse, Send
-from tripcast.whatsapp.errors import ExperimentError, MarketingLimitError, WhatsAppError
+from tripcast.whatsapp.api_errors import ExperimentError, MarketingLimitError, WhatsAppError
 from tripcast.whatsapp.messages import SendResult
 from tripcast.whatsapp.retry import decide
 

@@ -18,13 +18,13 @@ from datetime import datetime
 
 from tripcast.dispatch.marker import Marker
 from tripcast.dispatch.plan import Send
-from tripcast.whatsapp.client import WhatsAppClient
-from tripcast.whatsapp.errors import (
+from tripcast.whatsapp.api_errors import (
     CallLimitError,
     NetworkError,
     ThroughputLimitError,
     WhatsAppError,
 )
+from tripcast.whatsapp.client import WhatsAppClient
 from tripcast.whatsapp.messages import SendResult
 
 # Refusals that say the whole number (or app) is over a limit right now: sending more

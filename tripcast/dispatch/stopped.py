@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from tripcast.dispatch.outcomes import describe
 from tripcast.exceptions import TripcastError
-from tripcast.whatsapp.errors import WhatsAppError
+from tripcast.whatsapp.api_errors import WhatsAppError
 
 if TYPE_CHECKING:
     from tripcast.dispatch.run_report import DispatchReport

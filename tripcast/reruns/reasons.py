@@ -50,7 +50,7 @@ PERMANENT_ERROR_CODES: Mapping[int, str] = MappingProxyType(
         131050: "user stopped marketing messages",
         131021: "recipient is the sender",
         # 133010 is not here: it means our business number is not registered, which
-        # stops dispatch (tripcast.whatsapp.errors.NotRegisteredError) and is fixed by
+        # stops dispatch (tripcast.whatsapp.api_errors.NotRegisteredError) and is fixed by
         # registering it, after which its failed messages may well be re-run.
     }
 )

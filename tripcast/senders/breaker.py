@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from tripcast.dispatch.outcomes import Outcome, deferred
 from tripcast.dispatch.plan import Send
-from tripcast.whatsapp.errors import WhatsAppError
+from tripcast.whatsapp.api_errors import WhatsAppError
 
 SENDER_FAMILIES = frozenset({"server", "network", "quality"})
 PROBE_WAIT = timedelta(seconds=5)

@@ -20,8 +20,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from tripcast.exceptions import EXIT_CONFIG, TripcastError
+from tripcast.whatsapp.api_errors import MalformedResponseError
 from tripcast.whatsapp.client import DEFAULT_API_VERSION, DEFAULT_BASE_URL
-from tripcast.whatsapp.errors import MalformedResponseError, error_from_response
+from tripcast.whatsapp.error_codes import error_from_response
 from tripcast.whatsapp.reader import GraphReader, parse_body
 from tripcast.whatsapp.transport import TransportChoice
 

@@ -14,7 +14,8 @@ import aiohttp
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from tripcast.whatsapp.errors import MalformedResponseError, error_from_response
+from tripcast.whatsapp.api_errors import MalformedResponseError
+from tripcast.whatsapp.error_codes import error_from_response
 from tripcast.whatsapp.transport import TransportChoice, build_http_client, network_error
 
 Model = TypeVar("Model", bound=BaseModel)

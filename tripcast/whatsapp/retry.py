@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
-from tripcast.whatsapp.errors import (
+from tripcast.whatsapp.api_errors import (
     PairRateLimitError,
     QualityLimitError,
     WhatsAppError,

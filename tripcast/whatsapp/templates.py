@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tripcast.whatsapp.api_errors import MalformedResponseError
 from tripcast.whatsapp.client import DEFAULT_API_VERSION, DEFAULT_BASE_URL
-from tripcast.whatsapp.errors import MalformedResponseError
 from tripcast.whatsapp.reader import GraphReader, parse_body
 from tripcast.whatsapp.transport import TransportChoice
 

@@ -15,8 +15,8 @@ import time
 from collections import Counter
 from typing import Any
 
+from tripcast.whatsapp.api_errors import WhatsAppError
 from tripcast.whatsapp.client import WhatsAppClient
-from tripcast.whatsapp.errors import WhatsAppError
 from tripcast.whatsapp.fake import FakeCloudApiConfig, running_fake_cloud_api
 from tripcast.whatsapp.transport import TransportName
 

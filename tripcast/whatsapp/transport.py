@@ -26,13 +26,13 @@ from typing import Any, Literal, Protocol
 import aiohttp
 import httpx
 
-from tripcast.whatsapp.errors import (
+from tripcast.whatsapp.api_errors import (
     ConfigurationError,
     MalformedResponseError,
     NetworkError,
     NetworkFailure,
-    error_from_response,
 )
+from tripcast.whatsapp.error_codes import error_from_response
 from tripcast.whatsapp.messages import SendResult
 from tripcast.whatsapp.phone import mask_phone
 
