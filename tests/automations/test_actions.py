@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from tests.support.net import free_port
 from tests.support.world import make_rule, make_trip, make_user
 from tripcast.automations.execution import ExecutionSettings, execute_due_jobs
-from tripcast.automations.planner import plan_rules
+from tripcast.automations.plan_rules import plan_rules
 from tripcast.deployments.runs import start_deployment
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)

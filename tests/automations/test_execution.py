@@ -20,7 +20,7 @@ from tests.support.world import (
 )
 from tripcast.automations.claims import Lease, claim_due_jobs
 from tripcast.automations.execution import ExecutionSettings, execute_due_jobs
-from tripcast.automations.planner import plan_rules
+from tripcast.automations.plan_rules import plan_rules
 
 SETTINGS = ExecutionSettings()
 REMINDER = {"template": "trip_reminder", "parameters": ["{trip.title}", "{trip.start_date}"]}

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from tripcast.automations.execution import ExecutionSettings, execute_due_jobs
-from tripcast.automations.planner import plan_rules
+from tripcast.automations.plan_rules import plan_rules
 from tripcast.demo.world import seed_world
 from tripcast.whatsapp.phone import normalize_phone
 

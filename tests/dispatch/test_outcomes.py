@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tripcast.dispatch.message_plan import Claimed, Send
 from tripcast.dispatch.outcomes import accepted, describe, errored
-from tripcast.dispatch.plan import Claimed, Send
 from tripcast.whatsapp.api_errors import NetworkError, WhatsAppError
 from tripcast.whatsapp.error_codes import error_from_response
 from tripcast.whatsapp.messages import SendResult, TextMessage

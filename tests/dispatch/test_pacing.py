@@ -14,10 +14,10 @@ from sqlalchemy.engine import Engine
 
 from tripcast.dispatch import store
 from tripcast.dispatch.dispatcher import utc_now
+from tripcast.dispatch.message_plan import Claimed, Send
 from tripcast.dispatch.pacing import Pacer
-from tripcast.dispatch.plan import Claimed, Send
 from tripcast.dispatch.sender import Sender, Slots
-from tripcast.dispatch.settings import DispatchSettings
+from tripcast.dispatch.tuning import DispatchSettings
 from tripcast.whatsapp.messages import SendResult, TextMessage
 
 pytestmark = pytest.mark.anyio

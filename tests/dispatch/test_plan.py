@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.dispatch.builders import TEMPLATE
-from tripcast.dispatch.plan import Claimed, Refuse, Send, plan_message
+from tripcast.dispatch.message_plan import Claimed, Refuse, Send, plan_message
 from tripcast.whatsapp.messages import TemplateMessage, TextMessage
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 
 from tests.dispatch.conftest import NOW
-from tripcast.dispatch.plan import Claimed, Send
+from tripcast.dispatch.message_plan import Claimed, Send
 from tripcast.dispatch.spacing import RecipientSpacing
 from tripcast.whatsapp.messages import TextMessage
 

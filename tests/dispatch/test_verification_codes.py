@@ -17,8 +17,8 @@ from tests.dispatch.conftest import NOW, Clock
 from tests.dispatch.mock_api import accept_all, dispatch, posted, queued, refuse, traveller
 from tripcast.dispatch import store
 from tripcast.dispatch.dispatcher import _not_posted
+from tripcast.dispatch.message_plan import Claimed, Refuse, Send, plan_message, verification_expiry
 from tripcast.dispatch.outcomes import errored
-from tripcast.dispatch.plan import Claimed, Refuse, Send, plan_message, verification_expiry
 from tripcast.dispatch.sender import Launched
 from tripcast.verification.codes import message_content, message_metadata
 from tripcast.whatsapp.error_codes import error_from_response

@@ -126,7 +126,7 @@ def test_planner_flows_plan_their_own_triggers(configured: Engine) -> None:
 def test_flow_functions_run_without_an_orchestrator_via_fn(configured: Engine) -> None:
     """``.fn`` exercises the recipe itself: tasks are called as plain functions."""
     seed_reminder_world(configured)
-    from tripcast.automations.planner import plan_rules
+    from tripcast.automations.plan_rules import plan_rules
 
     report = plan_rules(configured, now=NOW, trigger_types=["trip_start"])
     assert report.planned == {"trip_start": 2}

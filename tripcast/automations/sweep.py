@@ -13,10 +13,10 @@ from sqlalchemy.engine import Engine
 
 from tripcast.automations.actions import StartDeployment
 from tripcast.automations.execution import BatchReport, ExecutionSettings, execute_due_jobs
-from tripcast.automations.planner import PlanReport, plan_rules
+from tripcast.automations.plan_rules import PlanReport, plan_rules
 from tripcast.dispatch.dispatcher import run_dispatch, utc_now
 from tripcast.dispatch.run_report import DispatchReport
-from tripcast.dispatch.settings import DispatchSettings
+from tripcast.dispatch.tuning import DispatchSettings
 from tripcast.flows.timing import resolve_now
 from tripcast.rules.triggers import TRIGGER_TYPES
 from tripcast.settings import Settings

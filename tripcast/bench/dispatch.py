@@ -24,7 +24,7 @@ from tripcast.bench.dispatch_figures import add_figures, describe_run
 from tripcast.bench.results import BenchResult
 from tripcast.bench.seed_design import measure_seed_design, seed_travellers
 from tripcast.dispatch.bench import measure_dispatch, seed
-from tripcast.dispatch.settings import DispatchSettings
+from tripcast.dispatch.tuning import DispatchSettings
 from tripcast.whatsapp.fake import FakeCloudApi, running_fake_cloud_api
 from tripcast.whatsapp.throughput import bench_config, measure_client_throughput
 

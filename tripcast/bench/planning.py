@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from tripcast.automations.planner import plan_rules
+from tripcast.automations.plan_rules import plan_rules
 from tripcast.bench.database import ScratchServer
 from tripcast.bench.planning_sql import BARE_INSERT, BARE_REINSERT, WORLD
 from tripcast.bench.results import BenchResult, Figure

@@ -12,8 +12,8 @@ webhook ingest (``tripcast.webhooks.receipts``, logging by ``sql.LOG_SETTLED_ATT
 
 from tripcast.dispatch.dispatcher import dispatch_pending, run_dispatch, utc_now
 from tripcast.dispatch.run_report import DispatchReport
-from tripcast.dispatch.settings import DispatchSettings
 from tripcast.dispatch.stopped import DispatchStopped
+from tripcast.dispatch.tuning import DispatchSettings
 
 __all__ = [
     "DispatchReport",

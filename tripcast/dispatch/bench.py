@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy.engine import Engine, make_url
 
 from tripcast.dispatch.dispatcher import run_dispatch
-from tripcast.dispatch.settings import DispatchSettings
+from tripcast.dispatch.tuning import DispatchSettings
 from tripcast.models import migrate
 from tripcast.models.engine import create_db_engine
 from tripcast.whatsapp.fake import FakeCloudApi, FakeCloudApiConfig, running_fake_cloud_api

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from tripcast.dispatch import store
 from tripcast.dispatch.calls import db_call, retrying
 from tripcast.dispatch.marker import Marker
+from tripcast.dispatch.message_plan import Refuse, Send, plan_message
 from tripcast.dispatch.outcomes import (
     AttemptLog,
     Outcome,
@@ -35,12 +36,11 @@ from tripcast.dispatch.outcomes import (
 )
 from tripcast.dispatch.outcomes import describe as describe_error
 from tripcast.dispatch.pacing import Pacer
-from tripcast.dispatch.plan import Refuse, Send, plan_message
 from tripcast.dispatch.run_report import BatchDone, DispatchReport
 from tripcast.dispatch.sender import Launched, NotStarted, Posted, Sender
-from tripcast.dispatch.settings import DispatchSettings
 from tripcast.dispatch.spacing import PAIR_SPACING_REASON, RecipientSpacing
 from tripcast.dispatch.stopped import DispatchStopped
+from tripcast.dispatch.tuning import DispatchSettings
 from tripcast.senders.batch import (
     by_sender,
     claim_and_route,

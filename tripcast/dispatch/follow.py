@@ -27,8 +27,8 @@ from tripcast.dispatch.dispatcher import DispatchRun, drain, new_run
 from tripcast.dispatch.handoff import FOLLOWER_APP_NAME
 from tripcast.dispatch.run_report import BatchDone, DispatchReport
 from tripcast.dispatch.sender import Sender
-from tripcast.dispatch.settings import DispatchSettings
 from tripcast.dispatch.stopped import DispatchStopped
+from tripcast.dispatch.tuning import DispatchSettings
 from tripcast.whatsapp.client import WhatsAppClient
 
 CHANNEL = "tripcast_whatsapp_messages"

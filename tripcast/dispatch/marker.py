@@ -18,7 +18,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
-from tripcast.dispatch.plan import Send
+from tripcast.dispatch.message_plan import Send
 
 MarkSends = Callable[[Sequence[Send]], Awaitable[set[uuid.UUID]]]
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from tripcast.dispatch.plan import CANCELLED_CODE_EXPIRED, Refuse, Send
+from tripcast.dispatch.message_plan import CANCELLED_CODE_EXPIRED, Refuse, Send
 from tripcast.whatsapp.api_errors import ExperimentError, MarketingLimitError, WhatsAppError
 from tripcast.whatsapp.messages import SendResult
 from tripcast.whatsapp.retry import decide

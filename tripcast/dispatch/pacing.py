@@ -15,9 +15,9 @@ from dataclasses import replace
 from sqlalchemy.engine import Engine
 
 from tripcast.dispatch import store
-from tripcast.dispatch.plan import Send
+from tripcast.dispatch.message_plan import Send
 from tripcast.dispatch.sender import THROTTLING, Launched, Posted, Sender, Slots
-from tripcast.dispatch.settings import DispatchSettings
+from tripcast.dispatch.tuning import DispatchSettings
 
 RESERVATIONS_PER_BATCH = 3
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tripcast.dispatch.message_plan import Claimed
 from tripcast.dispatch.outcomes import Outcome
-from tripcast.dispatch.plan import Claimed
 
 KINDS = (
     "sent",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from tripcast.dispatch.marker import Marker
-from tripcast.dispatch.plan import Send
+from tripcast.dispatch.message_plan import Send
 from tripcast.whatsapp.api_errors import (
     CallLimitError,
     NetworkError,

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from tripcast.dispatch.plan import Send
+from tripcast.dispatch.message_plan import Send
 from tripcast.whatsapp.phone import normalize_phone
 
 PAIR_SPACING_REASON = "pair rate spacing"

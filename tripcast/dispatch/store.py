@@ -15,8 +15,8 @@ from sqlalchemy.engine import Connection
 
 from tripcast.dispatch import sql
 from tripcast.dispatch.marketing import MARKETING_STOPPED, record_marketing_refusals
+from tripcast.dispatch.message_plan import Claimed
 from tripcast.dispatch.outcomes import AttemptLog, Outcome
-from tripcast.dispatch.plan import Claimed
 from tripcast.metrics.sends import record_sends
 
 # The expiry pass before a claim fails at most this many rows, so that a claim behind a

@@ -54,7 +54,7 @@ PERMANENT_ERROR_CODES: Mapping[int, str] = MappingProxyType(
         # registering it, after which its failed messages may well be re-run.
     }
 )
-# failed_reason prefixes written by dispatch (tripcast/dispatch/plan.py and store.py).
+# failed_reason prefixes written by dispatch (tripcast/dispatch/message_plan.py and store.py).
 CANCELLED_PREFIX = "cancelled:"
 OUTCOME_UNKNOWN_PREFIX = "outcome unknown"
 EXPIRED = "expired"

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Connection
 
 from tripcast.dispatch import store
+from tripcast.dispatch.message_plan import Claimed, Plan, Refuse, Send
 from tripcast.dispatch.outcomes import Outcome, deferred, refused
-from tripcast.dispatch.plan import Claimed, Plan, Refuse, Send
-from tripcast.dispatch.settings import DispatchSettings
+from tripcast.dispatch.tuning import DispatchSettings
 from tripcast.senders.routing import Senders, hold_reason, route
 from tripcast.senders.store import Sender, load_senders, seed_default
 

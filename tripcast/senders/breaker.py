@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from tripcast.dispatch.message_plan import Send
 from tripcast.dispatch.outcomes import Outcome, deferred
-from tripcast.dispatch.plan import Send
 from tripcast.whatsapp.api_errors import WhatsAppError
 
 SENDER_FAMILIES = frozenset({"server", "network", "quality"})

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
+from tripcast.dispatch.message_plan import Plan, Send
 from tripcast.dispatch.outcomes import Outcome, deferred
-from tripcast.dispatch.plan import Plan, Send
 from tripcast.senders.store import Sender
 
 WINDOW = timedelta(hours=24)

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import phonenumbers
 
-from tripcast.dispatch.plan import Claimed
+from tripcast.dispatch.message_plan import Claimed
 from tripcast.senders.store import Sender
 
 MARKETING = 3  # the priority class of marketing messages

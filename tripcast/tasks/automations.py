@@ -9,7 +9,7 @@ from typing import Any
 from prefect.artifacts import create_table_artifact
 
 from tripcast.automations.execution import BatchReport, ExecutionSettings, execute_due_jobs
-from tripcast.automations.planner import PlanReport, plan_rules
+from tripcast.automations.plan_rules import PlanReport, plan_rules
 from tripcast.deployments.runs import start_deployment
 from tripcast.dispatch.run_report import DispatchReport
 from tripcast.models.engine import get_engine

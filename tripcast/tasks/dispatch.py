@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from tripcast.dispatch.dispatcher import run_dispatch, utc_now
 from tripcast.dispatch.run_report import DispatchReport
-from tripcast.dispatch.settings import DispatchSettings
+from tripcast.dispatch.tuning import DispatchSettings
 from tripcast.tasks.decorator import database_task
 from tripcast.whatsapp.client import WhatsAppClient
 
