@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy.engine import Connection, Engine
 
 from tests.support.world import insert, make_rule, make_trip, make_user, set_preferences
+from tripcast.automations.active_rules import load_rule_configs
 from tripcast.automations.plan_rules import plan_rules
 from tripcast.automations.planning import PlanWindow, plan, stage_rules
-from tripcast.automations.rules import load_rule_configs
 from tripcast.rules.occurrences import tick_key
 
 

@@ -18,7 +18,7 @@ from tests.webhooks.conftest import APP_SECRET
 from tripcast.cli import main
 from tripcast.conversations.acknowledge import acknowledge_answers
 from tripcast.webhooks.ingest import drain
-from tripcast.webhooks.server import ReceiverConfig, running_receiver
+from tripcast.webhooks.receiver_server import ReceiverConfig, running_receiver
 from tripcast.whatsapp.fake import FakeCloudApi, running_fake_cloud_api
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from tests.webhooks.builders import make_outbound, make_traveller, rows
 from tests.webhooks.conftest import APP_SECRET
 from tripcast.webhooks.ingest import drain
-from tripcast.webhooks.server import BackgroundReceiver, ReceiverConfig, running_receiver
+from tripcast.webhooks.receiver_server import BackgroundReceiver, ReceiverConfig, running_receiver
 from tripcast.whatsapp.fake import FakeCloudApi, FakeCloudApiConfig, running_fake_cloud_api
 from tripcast.whatsapp.fake.config import FakeTemplate
 from tripcast.whatsapp.messages import TemplateMessage

@@ -117,7 +117,7 @@ def test_the_webhook_ingest_settles_a_send_accepted_then_dropped(
     engine: Engine, fake_api: FakeCloudApi
 ) -> None:
     from tripcast.webhooks.ingest import drain
-    from tripcast.webhooks.server import ReceiverConfig, running_receiver
+    from tripcast.webhooks.receiver_server import ReceiverConfig, running_receiver
 
     url = engine.url.render_as_string(hide_password=False)
     receiver_config = ReceiverConfig(url, app_secret="fake-app-secret", verify_token="verify")

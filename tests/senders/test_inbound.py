@@ -12,7 +12,7 @@ from tests.webhooks import meta
 from tests.webhooks.builders import make_traveller, scalar
 from tests.webhooks.conftest import post
 from tripcast.webhooks.ingest import drain
-from tripcast.webhooks.server import BackgroundReceiver
+from tripcast.webhooks.receiver_server import BackgroundReceiver
 
 pytestmark = pytest.mark.integration
 

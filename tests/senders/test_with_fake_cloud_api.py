@@ -17,7 +17,7 @@ from tripcast.dispatch import DispatchSettings, dispatch_pending
 from tripcast.models.senders import WhatsAppSenderCreate
 from tripcast.senders.store import add_sender, load_senders
 from tripcast.webhooks.ingest import drain
-from tripcast.webhooks.server import BackgroundReceiver
+from tripcast.webhooks.receiver_server import BackgroundReceiver
 from tripcast.whatsapp.fake import FakeCloudApi, FakeCloudApiConfig
 
 pytestmark = pytest.mark.integration

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tripcast.templates.rules import CatalogEntry, Verdict, expected_parameters, judge
+from tripcast.templates.eligibility import CatalogEntry, Verdict, expected_parameters, judge
 from tripcast.whatsapp.messages import TemplateMessage
 
 BODY_2 = [{"type": "BODY", "text": "Hi {{1}}, {{2}} awaits. {{1}}!"}]

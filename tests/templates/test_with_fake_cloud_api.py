@@ -18,7 +18,7 @@ from tripcast.dispatch import DispatchSettings, dispatch_pending
 from tripcast.settings import get_settings
 from tripcast.templates.gate import PAUSE_RECHECK
 from tripcast.webhooks.ingest import drain
-from tripcast.webhooks.server import BackgroundReceiver
+from tripcast.webhooks.receiver_server import BackgroundReceiver
 from tripcast.whatsapp.api_errors import TemplateError, TemplatePausedError
 from tripcast.whatsapp.fake import (
     FakeCloudApi,

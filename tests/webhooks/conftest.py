@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
-from tripcast.webhooks.server import BackgroundReceiver, ReceiverConfig, running_receiver
+from tripcast.webhooks.receiver_server import BackgroundReceiver, ReceiverConfig, running_receiver
 from tripcast.whatsapp.webhook import SIGNATURE_HEADER, sign
 
 APP_SECRET = "test-app-secret-7f3a"

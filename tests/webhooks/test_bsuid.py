@@ -20,7 +20,7 @@ from tests.webhooks.builders import (
 )
 from tests.webhooks.conftest import post
 from tripcast.webhooks.ingest import drain
-from tripcast.webhooks.server import BackgroundReceiver
+from tripcast.webhooks.receiver_server import BackgroundReceiver
 
 pytestmark = pytest.mark.integration
 

@@ -13,9 +13,9 @@ from tests.support.world import insert
 from tests.webhooks import meta
 from tests.webhooks.builders import Traveller, make_outbound, make_traveller, rows
 from tests.webhooks.conftest import post
-from tripcast.webhooks.consent import decide
 from tripcast.webhooks.ingest import drain
-from tripcast.webhooks.server import BackgroundReceiver
+from tripcast.webhooks.receiver_server import BackgroundReceiver
+from tripcast.webhooks.stop_start import decide
 
 pytestmark = pytest.mark.integration
 

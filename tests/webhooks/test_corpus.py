@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from tests.webhooks.builders import make_outbound, make_traveller, message_row, rows, scalar
 from tests.webhooks.conftest import post
 from tripcast.webhooks.ingest import drain
-from tripcast.webhooks.server import BackgroundReceiver
+from tripcast.webhooks.receiver_server import BackgroundReceiver
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from tests.webhooks.builders import Traveller, make_traveller, rows, scalar
 from tests.webhooks.conftest import post
 from tripcast.rules.window import window_open
 from tripcast.webhooks.ingest import drain
-from tripcast.webhooks.server import BackgroundReceiver
+from tripcast.webhooks.receiver_server import BackgroundReceiver
 
 pytestmark = pytest.mark.integration
 

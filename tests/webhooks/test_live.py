@@ -17,7 +17,7 @@ from tests.webhooks.builders import make_outbound, make_traveller, scalar, store
 from tests.webhooks.conftest import post
 from tripcast.webhooks.follow import follow
 from tripcast.webhooks.ingest import drain
-from tripcast.webhooks.server import BackgroundReceiver
+from tripcast.webhooks.receiver_server import BackgroundReceiver
 from tripcast.webhooks.watch import MessageEvent, format_event, watch
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from tests.webhooks import meta
 from tests.webhooks.builders import Traveller, make_outbound, make_traveller, rows, store_delivery
 from tests.webhooks.test_with_fake_cloud_api import fake_config
 from tripcast.webhooks.ingest import drain
-from tripcast.webhooks.server import BackgroundReceiver
+from tripcast.webhooks.receiver_server import BackgroundReceiver
 from tripcast.whatsapp.fake import running_fake_cloud_api
 from tripcast.whatsapp.fake.identity import bsuid_for
 

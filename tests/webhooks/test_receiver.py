@@ -16,7 +16,7 @@ from tests.webhooks.builders import rows, scalar
 from tests.webhooks.conftest import APP_SECRET, VERIFY_TOKEN, post
 from tripcast.settings import ConfigError, Settings
 from tripcast.webhooks.ingest import drain
-from tripcast.webhooks.server import BackgroundReceiver, config_from_settings
+from tripcast.webhooks.receiver_server import BackgroundReceiver, config_from_settings
 
 pytestmark = pytest.mark.integration
 

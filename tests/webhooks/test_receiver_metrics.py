@@ -10,7 +10,7 @@ import httpx
 from tests.metrics.support import parse, value
 from tests.webhooks import meta
 from tests.webhooks.conftest import post
-from tripcast.webhooks.server import BackgroundReceiver
+from tripcast.webhooks.receiver_server import BackgroundReceiver
 
 
 def deliveries(receiver: BackgroundReceiver, http: httpx.Client) -> dict[str, float]:

@@ -18,7 +18,7 @@ from tests.webhooks import meta
 from tests.webhooks.builders import rows, scalar
 from tests.webhooks.conftest import post
 from tripcast.models.engine import create_db_engine
-from tripcast.webhooks.server import BackgroundReceiver, ReceiverConfig
+from tripcast.webhooks.receiver_server import BackgroundReceiver, ReceiverConfig
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

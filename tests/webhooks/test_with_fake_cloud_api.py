@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from tests.webhooks.builders import Traveller, make_outbound, make_traveller, rows, scalar
 from tests.webhooks.conftest import APP_SECRET
 from tripcast.webhooks.ingest import drain
-from tripcast.webhooks.server import BackgroundReceiver
+from tripcast.webhooks.receiver_server import BackgroundReceiver
 from tripcast.whatsapp.fake import FakeCloudApi, FakeCloudApiConfig, running_fake_cloud_api
 
 pytestmark = pytest.mark.integration

@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from tripcast.automations.planning import PlanWindow, plan, stage_rules
-from tripcast.automations.rules import (
+from tripcast.automations.active_rules import (
     InvalidRule,
     clear_recovered_errors,
     invalid_rules,
     load_rule_configs,
     record_invalid_rules,
 )
+from tripcast.automations.planning import PlanWindow, plan, stage_rules
 from tripcast.rules.triggers import TRIGGER_TYPES
 
 

@@ -21,7 +21,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy.engine import Connection
 
-from tripcast.automations.rules import (
+from tripcast.automations.active_rules import (
     CONFIG_ROWS,
     RULE_MATCHES_CONFIG,
     RuleConfig,

@@ -14,7 +14,7 @@ from tripcast.commands.runtime import migrated_engine, prepare_prefect_home
 
 def _webhook(args: argparse.Namespace) -> int:
     from tripcast.settings import get_settings
-    from tripcast.webhooks.server import run_receiver
+    from tripcast.webhooks.receiver_server import run_receiver
 
     migrated_engine()
     run_receiver(host=args.host, port=args.port, settings=get_settings(), ingest=args.ingest)

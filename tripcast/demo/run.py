@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from tripcast.demo.summary import DemoSummary, read_summary
 from tripcast.demo.templates import DEMO_TEMPLATES, TemplatePause, sync_catalog
 from tripcast.demo.world import World, seed_world
-from tripcast.webhooks.server import (
+from tripcast.webhooks.receiver_server import (
     BackgroundReceiver,
     ReceiverConfig,
     ingest_beside,

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Connection
 
 from tripcast.dispatch import sql
-from tripcast.dispatch.marketing import MARKETING_STOPPED, record_marketing_refusals
+from tripcast.dispatch.marketing_refusals import MARKETING_STOPPED, record_marketing_refusals
 from tripcast.dispatch.message_plan import Claimed
 from tripcast.dispatch.outcomes import AttemptLog, Outcome
 from tripcast.metrics.sends import record_sends

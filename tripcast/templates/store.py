@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from tripcast.models.templates import DELETED, WhatsAppTemplateCreate
-from tripcast.templates.rules import CatalogEntry
+from tripcast.templates.eligibility import CatalogEntry
 
 # Every listed template, inserted or brought up to date; updated_at moves only when
 # something Meta reports changed, so "changed" is what the statement really changed.

@@ -7,7 +7,7 @@ from tripcast.webhooks.follow import follow
 from tripcast.webhooks.ingest import IngestPolicy, drain, ingest_once, prune_applied
 from tripcast.webhooks.receipts import RetryPolicy
 from tripcast.webhooks.receiver import create_app
-from tripcast.webhooks.server import (
+from tripcast.webhooks.receiver_server import (
     BackgroundReceiver,
     ReceiverConfig,
     config_from_settings,

@@ -6,12 +6,12 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from tripcast.webhooks.consent import ConsentOutcome
 from tripcast.webhooks.identity import IdentityOutcome
 from tripcast.webhooks.inbound import InboundOutcome
-from tripcast.webhooks.marketing import MarketingOutcome
 from tripcast.webhooks.receipts import ReceiptOutcome
 from tripcast.webhooks.review import NoticeOutcome
+from tripcast.webhooks.stop_start import ConsentOutcome
+from tripcast.webhooks.user_preferences import MarketingOutcome
 
 
 @dataclass

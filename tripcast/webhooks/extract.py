@@ -140,7 +140,7 @@ def extract(payload: Any, *, delivery_id: uuid.UUID | None = None) -> Extracted:
         for c, change in enumerate(entry.changes):
             path = f"entry.{e}.changes.{c}.value"
             if change.field == "user_preferences":
-                continue  # applied by tripcast.webhooks.marketing
+                continue  # applied by tripcast.webhooks.user_preferences
             if change.field != "messages":
                 out.unused[f"field:{change.field[:NAME_MAX]}"] += 1  # template, account, ...
                 continue

@@ -29,18 +29,18 @@ from typing import Any
 from sqlalchemy.engine import Connection, Engine
 
 from tripcast.costs.record import record_pricing
-from tripcast.dispatch.marketing import MARKETING_STOPPED, record_marketing_refusals
+from tripcast.dispatch.marketing_refusals import MARKETING_STOPPED, record_marketing_refusals
 from tripcast.senders.events import apply_sender_webhooks
 from tripcast.templates.events import apply_template_webhooks
 from tripcast.transient import is_transient_database_error
 from tripcast.webhooks.batch_report import IngestReport
-from tripcast.webhooks.consent import apply_consent
 from tripcast.webhooks.extract import Extracted, MalformedDelivery, extract, receipt_from_raw
 from tripcast.webhooks.identity import apply_identities
 from tripcast.webhooks.inbound import apply_inbound
-from tripcast.webhooks.marketing import apply_marketing_signals, marketing_signals
 from tripcast.webhooks.receipts import RetryPolicy, apply_receipts, claim_backlog
 from tripcast.webhooks.review import apply_notices
+from tripcast.webhooks.stop_start import apply_consent
+from tripcast.webhooks.user_preferences import apply_marketing_signals, marketing_signals
 
 log = logging.getLogger(__name__)
 
