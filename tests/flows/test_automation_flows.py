@@ -154,7 +154,7 @@ def task_run_names(flow_run_id: object) -> list[str]:
 def test_minute_sweep_dispatches_a_backlog_in_task_runs_of_many_batches(
     configured: Engine, fake_whatsapp: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tripcast.dispatch.bench import seed
+    from tripcast.bench.dispatch_measure import seed
     from tripcast.settings import get_settings
 
     monkeypatch.setenv("TRIPCAST_SEND_RATE", "10000")

@@ -27,7 +27,7 @@ from tests.support.databases import DatabaseFactory
 from tests.support.net import free_port
 from tests.support.world import make_rule, make_trip
 from tests.topology.support import flow_run, flow_runs, kill_groups, wait_for, worker_of
-from tripcast.dispatch.bench import seed
+from tripcast.bench.dispatch_measure import seed
 from tripcast.topology.prefect_database import asyncpg_url, has_trigram_extension
 from tripcast.whatsapp.fake import FakeCloudApi, FakeCloudApiConfig, running_fake_cloud_api
 

@@ -21,9 +21,9 @@ from sqlalchemy.engine import Engine
 from tripcast.bench.cpu import cpu_meter, describe
 from tripcast.bench.database import ScratchServer
 from tripcast.bench.dispatch_figures import add_figures, describe_run
+from tripcast.bench.dispatch_measure import measure_dispatch, seed
 from tripcast.bench.results import BenchResult
 from tripcast.bench.seed_design import measure_seed_design, seed_travellers
-from tripcast.dispatch.bench import measure_dispatch, seed
 from tripcast.dispatch.tuning import DispatchSettings
 from tripcast.whatsapp.fake import FakeCloudApi, running_fake_cloud_api
 from tripcast.whatsapp.throughput import bench_config, measure_client_throughput

@@ -24,9 +24,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from tripcast.bench.database import ScratchServer
+from tripcast.bench.dispatch_measure import seed
 from tripcast.bench.results import BenchResult, Figure
 from tripcast.bench.sweep_child import MARKER
-from tripcast.dispatch.bench import seed
 from tripcast.whatsapp.fake import FakeCloudApi, running_fake_cloud_api
 from tripcast.whatsapp.throughput import bench_config
 

@@ -1,8 +1,10 @@
-"""Dispatch benchmarks: throughput with the rate lifted, and rate accuracy.
+"""Dispatch measured on its own: throughput with the rate lifted, and rate accuracy.
 
-``python -m tripcast.dispatch.bench`` starts the fake Cloud API in a subprocess (100 ms
-latency, Meta's limits lifted), creates a scratch database (on the embedded server
-unless ``--admin-url`` names another), and measures in one run:
+The seeding and the measurement here are what ``tripcast bench``'s dispatch benchmark
+(``bench/dispatch.py``) runs. ``python -m tripcast.bench.dispatch_measure`` starts the
+fake Cloud API in a subprocess (100 ms latency, Meta's limits lifted), creates a scratch
+database (on the embedded server unless ``--admin-url`` names another), and measures in
+one run:
 
 1. the ceiling: a bare ``WhatsAppClient`` against the same fake, no database;
 2. throughput: a backlog of ``--messages`` pending texts, each to its own traveller,
