@@ -1,6 +1,6 @@
 """Dispatch: queued outbound WhatsApp messages sent once each, at the shared rate.
 
-Public API (no Prefect import here; the Prefect task lives in ``tasks``)::
+Public API (no Prefect import here; the Prefect task lives in ``tripcast.tasks.dispatch``)::
 
     report = await dispatch_pending(engine, client=client, settings=DispatchSettings())
     report = run_dispatch(engine, client_factory=lambda: WhatsAppClient.from_settings(s))
