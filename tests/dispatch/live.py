@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from tests.dispatch.builders import TEMPLATE, make_traveller, queue_message
+from tests.support import net
 from tripcast.whatsapp.fake import FakeCloudApiConfig
 
 LIMIT = 20  # TRIPCAST_SEND_RATE for these tests
@@ -50,11 +50,10 @@ def rows(engine: Engine, query: str, **params: Any) -> list[dict[str, Any]]:
 
 
 def wait_for(engine: Engine, query: str, *, timeout: float, **params: Any) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """The first non-zero count ``query`` returns."""
+
+    def found() -> int:
         with engine.connect() as connection:
-            found = int(connection.exec_driver_sql(query, params).scalar_one())
-        if found:
-            return found
-        time.sleep(0.01)
-    raise TimeoutError(f"nothing matched within {timeout}s: {query}")
+            return int(connection.exec_driver_sql(query, params).scalar_one())
+
+    return net.wait_for(found, timeout=timeout, what=f"a match for {query}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -10,20 +9,13 @@ from sqlalchemy.engine import Engine
 
 from tests.dispatch.fleet import start_worker_process
 from tests.dispatch.live import config, queue_for_new_travellers, rows
+from tests.support.net import wait_until
 from tripcast.dispatch import DispatchSettings, run_dispatch, utc_now
 from tripcast.whatsapp.fake import FakeCloudApi
 
 pytestmark = pytest.mark.integration
 
 RATE = 5.0  # slots 0.2 s apart: a 2 s batch of 10 is still sending when it is killed
-
-
-def wait_until_accepted(fake: FakeCloudApi, count: int, *, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while len(fake.accepted()) < count:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the fake accepted fewer than {count} sends in {timeout} s")
-        time.sleep(0.01)
 
 
 def test_a_killed_dispatcher_leaves_unsent_rows_to_the_queue_not_in_doubt(
@@ -37,7 +29,7 @@ def test_a_killed_dispatcher_leaves_unsent_rows_to_the_queue_not_in_doubt(
         {"send_rate": RATE, "batch_seconds": 2.0, "lease_seconds": 3, "lanes": 1},
         owner="doomed",
     )
-    wait_until_accepted(fake_api, 3, timeout=30)
+    wait_until(lambda: len(fake_api.accepted()) >= 3, 30, what="the fake accepted 3 sends")
     doomed.kill()
     assert doomed.wait() == -9
 

@@ -6,7 +6,6 @@ truth for "at the rate" and "never twice".
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +19,7 @@ from tests.dispatch.fleet import (
     unsettled,
 )
 from tests.dispatch.live import LIMIT, config, queue_for_new_travellers, rows, wait_for
+from tests.support.net import wait_until
 from tripcast.dispatch import DispatchReport, DispatchSettings, run_dispatch, utc_now
 from tripcast.whatsapp.fake import FakeCloudApi
 
@@ -94,13 +94,12 @@ def test_a_fleet_with_faults_and_a_killed_worker_sends_each_message_once_at_the_
 def wait_until_answered(engine: Engine, fake: FakeCloudApi, *, owner: str, timeout: float) -> None:
     """Until the fake has accepted one of the sends ``owner`` marked as started."""
     marked = IN_FLIGHT.replace("count(*)", "id::text")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def answered() -> bool:
         started = {row["id"] for row in rows(engine, marked, owner=owner)}
-        if started & {item["callback_data"] for item in fake.accepted()}:
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"none of {owner}'s sends was answered within {timeout}s")
+        return bool(started & {item["callback_data"] for item in fake.accepted()})
+
+    wait_until(answered, timeout, what=f"one of {owner}'s sends answered")
 
 
 def check_each_message_sent_once_or_failed_with_a_reason(

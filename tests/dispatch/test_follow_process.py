@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,22 +17,11 @@ from sqlalchemy.engine import Engine
 from tests.dispatch.builders import make_traveller, queue_message
 from tests.dispatch.fleet import REPOSITORY
 from tests.dispatch.live import config, rows
-from tests.support.net import free_port
+from tests.support.net import free_port, wait_until
 from tripcast.dispatch import utc_now
 from tripcast.whatsapp.fake import FakeCloudApi
 
 pytestmark = pytest.mark.integration
-
-
-def wait_until(condition, *, timeout: float, what: str, log=None) -> float:  # type: ignore[no-untyped-def]
-    """Seconds until ``condition()`` held; TimeoutError naming ``what`` after ``timeout``
-    (with the follower's log, ``log()``, when given)."""
-    began = time.monotonic()
-    while not condition():
-        if time.monotonic() - began > timeout:
-            raise TimeoutError(f"{what} within {timeout} s" + (f"; log:\n{log()}" if log else ""))
-        time.sleep(0.01)
-    return time.monotonic() - began
 
 
 class Follower:
@@ -126,7 +114,7 @@ def test_a_committed_message_is_sent_within_seconds_once_and_sigterm_exits_clean
                 lambda m=message_id: fake_api.accepted_count(str(m)) >= 1,  # type: ignore[misc]
                 timeout=15,
                 what=f"the fake did not accept {body!r}",
-                log=follower.log,
+                detail=follower.log,
             )
         )
     # The goal is 1 s at p99 on an idle machine; a loaded test machine gets slack, but a
@@ -155,7 +143,7 @@ def test_sigterm_mid_batch_finishes_in_flight_sends_and_releases_claims(
         lambda: fake_api.accepted_count() >= 3,
         timeout=15,
         what="too few accepted",
-        log=follower.log,
+        detail=follower.log,
     )
     assert follower.terminate() == 0, follower.log()
 
@@ -191,7 +179,7 @@ def test_tripcast_serve_runs_the_follower_too(
             lambda: "listening" in served.log() or served.process.poll() is not None,
             timeout=120,
             what="tripcast serve did not start its follower",
-            log=served.log,
+            detail=served.log,
         )
         with engine.begin() as connection:
             traveller = make_traveller(connection, last_inbound_at=utc_now())
@@ -201,7 +189,7 @@ def test_tripcast_serve_runs_the_follower_too(
             lambda: fake_api.accepted_count(str(message_id)) >= 1,
             timeout=15,
             what="serve's follower did not send the message",
-            log=served.log,
+            detail=served.log,
         )
         assert took < 3.0
     finally:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -14,10 +17,39 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll ``check`` until it holds; TimeoutError at the deadline."""
+def wait_for(
+    check: Callable[[], T | None],
+    *,
+    timeout: float,
+    what: str = "condition met",
+    detail: Callable[[], str] | None = None,
+    interval: float = 0.02,
+) -> T:
+    """Poll ``check`` until it returns something truthy, and return that.
+
+    TimeoutError at the deadline naming ``what``, with ``detail()`` (a log, a count) read
+    then, when given.
+    """
     deadline = time.monotonic() + timeout
-    while not check():
+    while True:
+        value = check()
+        if value:
+            return value
         if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in time")
-        time.sleep(0.02)
+            said = f"\n{detail()}" if detail is not None else ""
+            raise TimeoutError(f"not within {timeout:g} s: {what}{said}")
+        time.sleep(interval)
+
+
+def wait_until(
+    check: Callable[[], bool],
+    timeout: float = 10.0,
+    *,
+    what: str = "condition met",
+    detail: Callable[[], str] | None = None,
+    interval: float = 0.02,
+) -> float:
+    """Poll ``check`` until it holds; the seconds that took. TimeoutError at the deadline."""
+    began = time.monotonic()
+    wait_for(check, timeout=timeout, what=what, detail=detail, interval=interval)
+    return time.monotonic() - began

@@ -5,26 +5,20 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
+from tests.support import net
+
 T = TypeVar("T")
 
 
 def wait_for(check: Callable[[], T | None], *, timeout: float, what: str) -> T:
-    """Poll ``check`` until it returns something truthy; fail naming ``what`` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout:g} s: {what}")
-        time.sleep(0.25)
+    """``net.wait_for`` at four polls a second: the checks ask a Prefect server."""
+    return net.wait_for(check, timeout=timeout, what=what, interval=0.25)
 
 
 def flow_runs(api: str, flow: str, *, states: list[str] | None = None) -> list[dict[str, Any]]:

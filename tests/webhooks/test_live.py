@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
+from tests.support.net import wait_until
 from tests.webhooks import meta
 from tests.webhooks.builders import make_outbound, make_traveller, scalar, store_delivery
 from tests.webhooks.conftest import post
@@ -23,16 +24,6 @@ from tripcast.webhooks.watch import MessageEvent, format_event, watch
 pytestmark = pytest.mark.integration
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
-
-
-def eventually(condition: Callable[[], bool], timeout: float) -> float:
-    """Seconds until ``condition`` held; fails after ``timeout``."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"not within {timeout}s")
-        time.sleep(0.01)
-    return time.monotonic() - start
 
 
 def listening(engine: Engine, channel: str) -> bool:
@@ -49,7 +40,7 @@ def follower(engine: Engine) -> Iterator[Callable[..., None]]:
         thread = threading.Thread(target=follow, args=(engine,), kwargs={"stop": stop, **options})
         thread.start()
         threads.append(thread)
-        eventually(lambda: listening(engine, "tripcast_webhook_deliveries"), 10)
+        wait_until(lambda: listening(engine, "tripcast_webhook_deliveries"), 10)
 
     yield start
     stop.set()
@@ -67,7 +58,7 @@ def test_the_receivers_nudge_wakes_the_ingest(
         make_outbound(connection, make_traveller(connection), wamid=wamid)
     answer = post(http, receiver.url, meta.payload(statuses=[meta.status(wamid, "read", T0)]))
     assert answer.status_code == 200
-    waited = eventually(lambda: scalar(engine, "SELECT status FROM whatsapp_messages") == "read", 5)
+    waited = wait_until(lambda: scalar(engine, "SELECT status FROM whatsapp_messages") == "read", 5)
     assert waited < 3
 
 
@@ -80,7 +71,7 @@ def test_the_backstop_applies_deliveries_that_came_without_a_nudge(
         store_delivery(
             connection, meta.payload(messages=[meta.text_message(traveller.phone, "hi", T0)])
         )
-    eventually(lambda: scalar(engine, "SELECT count(*) FROM whatsapp_messages") == 1, 5)
+    wait_until(lambda: scalar(engine, "SELECT count(*) FROM whatsapp_messages") == 1, 5)
 
 
 def run_watch(
@@ -91,7 +82,7 @@ def run_watch(
         target=watch, args=(engine,), kwargs={"user_id": user, "out": out, **options}
     )
     thread.start()
-    eventually(lambda: listening(engine, "tripcast_whatsapp_messages"), 10)
+    wait_until(lambda: listening(engine, "tripcast_whatsapp_messages"), 10)
     return thread, out
 
 

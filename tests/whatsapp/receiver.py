@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from aiohttp import web
 
+from tests.support.net import wait_until
 from tripcast.whatsapp.webhook import SIGNATURE_HEADER
 
 
@@ -37,11 +37,7 @@ class WebhookReceiver:
         return web.Response(text="ok")
 
     def wait_for(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"condition not met; {len(self.deliveries)} deliveries")
-            time.sleep(0.01)
+        wait_until(condition, timeout, detail=lambda: f"{len(self.deliveries)} deliveries")
 
 
 @contextlib.contextmanager
