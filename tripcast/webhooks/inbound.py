@@ -5,7 +5,7 @@ equals the sender, or, when Meta gave no number, whose ``bsuid`` equals the send
 business-scoped user ID (status ``delivered``: it reached us; ``delivered_at`` = when they
 sent it), deduplicated on its wamid; the account's ``last_inbound_at`` (the 24-hour
 window) only moves forward. Messages from numbers with no account are kept in
-``webhook_unknown_senders``. New STOP / START messages are returned for ``consent``.
+``webhook_unknown_senders``. New STOP / START messages are returned for ``stop_start``.
 """
 
 from __future__ import annotations
