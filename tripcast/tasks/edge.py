@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 from tripcast.models.engine import get_engine
+from tripcast.models.messages import OutboundMessageCreate
+from tripcast.outbox import write_outbound
 from tripcast.tasks.retry import database_task
 
 OPTED_IN_ACCOUNT = """
 SELECT id, phone_number FROM public.whatsapp_accounts
 WHERE user_id = %(user_id)s AND opt_in_status = 'opted_in'
-"""
-
-QUEUE_TEXT = """
-INSERT INTO public.whatsapp_messages
-  (user_id, whatsapp_account_id, trip_id, direction, message_type, content, status, metadata)
-VALUES (%(user_id)s, %(account_id)s, %(trip_id)s, 'outbound', 'text', %(content)s, 'pending',
-        %(metadata)s)
-RETURNING id
 """
 
 MESSAGE_STATE = """
@@ -38,15 +31,16 @@ def find_opted_in_account(user_id: uuid.UUID) -> dict[str, Any] | None:
 def queue_text_message(
     *, user_id: uuid.UUID, account_id: uuid.UUID, trip_id: uuid.UUID | None, content: str
 ) -> uuid.UUID:
-    params = {
-        "user_id": user_id,
-        "account_id": account_id,
-        "trip_id": trip_id,
-        "content": content,
-        "metadata": json.dumps({"source": "send-whatsapp-message"}),
-    }
+    message = OutboundMessageCreate(
+        user_id=user_id,
+        whatsapp_account_id=account_id,
+        trip_id=trip_id,
+        message_type="text",
+        content=content,
+        meta={"source": "send-whatsapp-message"},
+    )
     with get_engine().begin() as connection:
-        message_id: uuid.UUID = connection.exec_driver_sql(QUEUE_TEXT, params).scalar_one()
+        message_id = write_outbound(connection, message)
     return message_id
 
 

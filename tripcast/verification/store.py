@@ -15,6 +15,8 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
+from tripcast.models.messages import OutboundMessageCreate
+from tripcast.outbox import write_outbound
 from tripcast.verification import codes
 
 ACCOUNT_COLUMNS = (
@@ -52,15 +54,6 @@ SET opt_in_status = CASE WHEN phone_number <> %(phone)s AND opt_in_status = 'opt
     verification_code = %(code_hash)s, verification_expires_at = %(expires_at)s,
     verification_attempts = 0, verification_sends = %(sends)s, updated_at = now()
 WHERE id = %(account_id)s
-"""
-
-QUEUE_CODE_MESSAGE = """
-INSERT INTO public.whatsapp_messages
-  (user_id, whatsapp_account_id, direction, message_type, content, metadata,
-   next_attempt_at)
-VALUES (%(user_id)s, %(account_id)s, 'outbound', 'template', %(content)s,
-        %(metadata)s::jsonb, %(now)s)
-RETURNING id
 """
 
 # Once a code is replaced, used or void, its messages are retired: unsent ones are
@@ -178,14 +171,18 @@ def queue_code_message(
     expires_at: datetime,
     now: datetime,
 ) -> uuid.UUID:
-    params = {
-        "user_id": user_id,
-        "account_id": account_id,
-        "content": codes.message_content(),
-        "metadata": json.dumps(codes.message_metadata(code, expires_at=expires_at)),
-        "now": now,
-    }
-    message_id: uuid.UUID = connection.exec_driver_sql(QUEUE_CODE_MESSAGE, params).scalar_one()
+    metadata = codes.message_metadata(code, expires_at=expires_at)
+    message = OutboundMessageCreate(
+        user_id=user_id,
+        whatsapp_account_id=account_id,
+        message_type="template",
+        content=codes.message_content(),
+        template=metadata.pop("template"),
+        category=metadata.pop("category"),
+        meta=metadata,
+        next_attempt_at=now,
+    )
+    message_id = write_outbound(connection, message)
     return message_id
 
 
