@@ -19,8 +19,8 @@ from sqlalchemy.engine import Connection
 
 from tripcast.dispatch.outcomes import AttemptLog, Outcome, deferred
 from tripcast.dispatch.plan import Plan, Refuse, Send
+from tripcast.templates.records import catalog_empty, load_entries, set_status
 from tripcast.templates.rules import CatalogEntry, judge
-from tripcast.templates.store import catalog_empty, load_entries, set_status
 from tripcast.whatsapp.messages import TemplateLanguage, TemplateMessage
 
 PAUSE_RECHECK = timedelta(minutes=5)

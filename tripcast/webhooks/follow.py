@@ -18,9 +18,9 @@ import psycopg
 from sqlalchemy.engine import Engine
 
 from tripcast.transient import is_transient_database_error
+from tripcast.webhooks.deliveries import CHANNEL, psycopg_conninfo
 from tripcast.webhooks.ingest import IngestPolicy, drain
 from tripcast.webhooks.report import IngestReport
-from tripcast.webhooks.store import CHANNEL, psycopg_conninfo
 
 log = logging.getLogger(__name__)
 

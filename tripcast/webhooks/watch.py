@@ -25,7 +25,7 @@ from typing import Any, TextIO
 import psycopg
 from sqlalchemy.engine import Engine
 
-from tripcast.webhooks.store import psycopg_conninfo
+from tripcast.webhooks.deliveries import psycopg_conninfo
 from tripcast.whatsapp.phone import mask_phone
 
 CHANNEL = "tripcast_whatsapp_messages"

@@ -1,4 +1,5 @@
-"""The catalog's reads and writes, each one statement over a connection."""
+"""The template catalog's rows: the listing upserted, entries loaded for the gate, status,
+quality and category changes from webhooks; each one statement over a connection."""
 
 from __future__ import annotations
 

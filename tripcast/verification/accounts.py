@@ -1,4 +1,4 @@
-"""Phone verification's reads and writes, one statement each, over a connection.
+"""Phone verification on the account row: lock, issue, confirm, the code messages.
 
 Every step runs in one transaction that starts by locking the traveller's account row
 (``FOR UPDATE``), so concurrent starts and confirms for one account queue up: the

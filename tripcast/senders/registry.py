@@ -1,4 +1,4 @@
-"""Reads and writes of ``whatsapp_senders``: seed, add, list, pause, resume, load.
+"""The sender registry (``whatsapp_senders``): seed, add, list, pause, resume, load.
 
 Every function takes a connection and runs one statement; the caller owns the
 transaction. ``Sender`` rows come back as frozen dataclasses, never ORM objects.
