@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Connection
 
+from tripcast.automations import sql
 from tripcast.automations.context import JobContext
 from tripcast.exceptions import TripcastError
 from tripcast.models.messages import OutboundMessageCreate
@@ -34,15 +35,6 @@ from tripcast.rules.expiry import reminder_expiry
 from tripcast.rules.placeholders import readable_rendering, render
 
 Values = dict[str, dict[str, object]]
-
-UPDATE_TRIP = """
-UPDATE public.trips
-SET status = coalesce(%(status)s, status),
-    notes = coalesce(%(notes)s, notes),
-    metadata = coalesce(metadata, '{}'::jsonb) || coalesce(%(metadata)s::jsonb, '{}'::jsonb),
-    updated_at = %(now)s
-WHERE id = %(trip_id)s
-"""
 
 
 class TransientActionError(TripcastError, RuntimeError):
@@ -105,7 +97,7 @@ def update_trip(
     fields = action.fields
     metadata = fields.get("metadata")
     updated = connection.exec_driver_sql(
-        UPDATE_TRIP,
+        sql.UPDATE_TRIP,
         {
             "trip_id": job.trip_id,
             "status": fields.get("status"),
