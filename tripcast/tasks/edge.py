@@ -5,15 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tripcast.models.engine import get_engine
+from sqlmodel import select
+
+from tripcast.models.accounts import WhatsAppAccount
+from tripcast.models.engine import get_engine, typed_rows
 from tripcast.models.messages import OutboundMessageCreate
 from tripcast.outbox import write_outbound
 from tripcast.tasks.retry import database_task
-
-OPTED_IN_ACCOUNT = """
-SELECT id, phone_number FROM public.whatsapp_accounts
-WHERE user_id = %(user_id)s AND opt_in_status = 'opted_in'
-"""
 
 MESSAGE_STATE = """
 SELECT status, external_id, failed_reason FROM public.whatsapp_messages WHERE id = %(id)s
@@ -22,9 +20,12 @@ SELECT status, external_id, failed_reason FROM public.whatsapp_messages WHERE id
 
 @database_task("find-opted-in-account")
 def find_opted_in_account(user_id: uuid.UUID) -> dict[str, Any] | None:
+    statement = select(WhatsAppAccount).where(
+        WhatsAppAccount.user_id == user_id, WhatsAppAccount.opt_in_status == "opted_in"
+    )
     with get_engine().connect() as connection:
-        row = connection.exec_driver_sql(OPTED_IN_ACCOUNT, {"user_id": user_id}).mappings().first()
-    return dict(row) if row is not None else None
+        found = typed_rows(connection, statement)
+    return found[0].model_dump(include={"id", "phone_number"}) if found else None
 
 
 @database_task("queue-text-message")

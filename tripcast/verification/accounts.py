@@ -14,19 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.engine import Connection
+from sqlmodel import select
 
+from tripcast.models.accounts import WhatsAppAccount
+from tripcast.models.engine import typed_rows
 from tripcast.models.messages import OutboundMessageCreate
 from tripcast.outbox import write_outbound
 from tripcast.verification import codes
-
-ACCOUNT_COLUMNS = (
-    "id, phone_number, is_verified, opt_in_status, verification_code, "
-    "verification_expires_at, verification_attempts, verification_sends"
-)
-LOCK_ACCOUNT = f"""
-SELECT {ACCOUNT_COLUMNS} FROM public.whatsapp_accounts
-WHERE user_id = %(user_id)s FOR UPDATE
-"""
 
 PHONE_HOLDER = """
 SELECT is_verified IS TRUE FROM public.whatsapp_accounts
@@ -109,9 +103,12 @@ class Account:
 
 
 def lock_account(connection: Connection, user_id: uuid.UUID) -> Account | None:
-    row = connection.exec_driver_sql(LOCK_ACCOUNT, {"user_id": user_id}).one_or_none()
-    if row is None:
+    statement = select(WhatsAppAccount).where(WhatsAppAccount.user_id == user_id).with_for_update()
+    found = typed_rows(connection, statement)
+    if not found:
         return None
+    (row,) = found  # one account per user (a unique key)
+    assert row.id is not None
     return Account(
         id=row.id,
         phone_number=row.phone_number,
