@@ -1,10 +1,11 @@
 """The statements of webhook ingest, named and in one place, module by module.
 
-Each section holds the statements of one module of this package, which runs them over a
-connection in the caller's transaction. Accounts and messages are always locked in id
-order before they are written, so concurrent ingesters queue instead of deadlocking.
-The status-receipt pipeline (a temp table and five statements that only read well
-beside the steps they implement) stays in ``receipts.py``.
+Each section holds the statements one module of this package runs: the receiver's
+store commits its one insert by itself (autocommit); every other statement runs in the
+caller's transaction. Where a batch writes several accounts (inbound, identity), they
+are locked in id order first, so concurrent ingesters queue instead of deadlocking. The
+status-receipt pipeline (a temp table and five statements that read well only beside
+the steps they implement) keeps its statements in ``receipts.py``.
 """
 
 from __future__ import annotations
