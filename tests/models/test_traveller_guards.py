@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from tests.models.test_rls import Traveller, as_role, seed_traveller
 from tripcast.models import migrate
-from tripcast.webhooks.store import psycopg_conninfo
+from tripcast.webhooks.deliveries import psycopg_conninfo
 
 CHANNEL = "tripcast_whatsapp_messages"
 ANONYMOUS_KEYS = {"op", "id", "direction", "status", "category"}

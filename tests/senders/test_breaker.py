@@ -15,7 +15,7 @@ from tests.dispatch.conftest import Clock
 from tests.dispatch.mock_api import UNPACED, accepted, client, queued, traveller
 from tripcast.dispatch.dispatcher import drain, new_run
 from tripcast.models.senders import WhatsAppSenderCreate
-from tripcast.senders.store import add_sender
+from tripcast.senders.registry import add_sender
 
 pytestmark = pytest.mark.anyio
 

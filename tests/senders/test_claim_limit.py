@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from tripcast.dispatch import DispatchSettings
 from tripcast.senders.batch import combined_settings
+from tripcast.senders.registry import Sender
 from tripcast.senders.routing import Senders
-from tripcast.senders.store import Sender
 
 SETTINGS = DispatchSettings(send_rate=80)
 

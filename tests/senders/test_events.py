@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from tests.webhooks.builders import store_delivery
 from tripcast.models.senders import WhatsAppSenderCreate
-from tripcast.senders.store import add_sender, load_senders, set_status
+from tripcast.senders.registry import add_sender, load_senders, set_status
 from tripcast.webhooks.ingest import drain
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ from tests.dispatch.conftest import NOW
 from tests.dispatch.mock_api import queued, traveller
 from tripcast.cli import main
 from tripcast.models.senders import WhatsAppSenderCreate
-from tripcast.senders.store import add_sender
+from tripcast.senders.registry import add_sender
 
 TEMPLATED = {"message_type": "template", "metadata": {"template": TEMPLATE}}
 

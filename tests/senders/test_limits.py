@@ -12,7 +12,7 @@ from tests.dispatch.builders import TEMPLATE, message
 from tests.dispatch.conftest import NOW, Clock
 from tests.dispatch.mock_api import accept_all, dispatch, queued, traveller
 from tripcast.models.senders import WhatsAppSenderCreate
-from tripcast.senders.store import add_sender
+from tripcast.senders.registry import add_sender
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from tests.metrics.support import parse, value
 from tripcast.metrics import registry_for, scrape
 from tripcast.models.senders import WhatsAppSenderCreate
-from tripcast.senders.store import add_sender, set_status
+from tripcast.senders.registry import add_sender, set_status
 
 
 def test_sender_paused_and_quality_gauges(engine: Engine) -> None:

@@ -15,7 +15,7 @@ from tests.dispatch.conftest import Clock
 from tests.dispatch.mock_api import accepted, dispatch, queued, traveller
 from tripcast.dispatch import DispatchSettings
 from tripcast.models.senders import WhatsAppSenderCreate
-from tripcast.senders.store import add_sender
+from tripcast.senders.registry import add_sender
 
 pytestmark = pytest.mark.anyio
 

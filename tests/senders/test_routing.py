@@ -15,7 +15,7 @@ from tests.dispatch.builders import TEMPLATE, Traveller, message
 from tests.dispatch.conftest import NOW, Clock
 from tests.dispatch.mock_api import accept_all, dispatch, queued, traveller
 from tripcast.models.senders import WhatsAppSenderCreate
-from tripcast.senders.store import add_sender, set_status
+from tripcast.senders.registry import add_sender, set_status
 
 pytestmark = pytest.mark.anyio
 

@@ -15,7 +15,7 @@ from tests.support.net import wait_until
 from tests.webhooks.conftest import APP_SECRET
 from tripcast.dispatch import DispatchSettings, dispatch_pending
 from tripcast.models.senders import WhatsAppSenderCreate
-from tripcast.senders.store import add_sender, load_senders
+from tripcast.senders.registry import add_sender, load_senders
 from tripcast.webhooks.ingest import drain
 from tripcast.webhooks.receiver_server import BackgroundReceiver
 from tripcast.whatsapp.fake import FakeCloudApi, FakeCloudApiConfig

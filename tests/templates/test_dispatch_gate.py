@@ -13,7 +13,7 @@ from tests.dispatch.builders import message
 from tests.dispatch.conftest import NOW, Clock
 from tests.dispatch.mock_api import accept_all, dispatch, posted, queued, refuse, traveller
 from tripcast.templates.gate import PAUSE_RECHECK
-from tripcast.templates.store import set_status
+from tripcast.templates.records import set_status
 
 pytestmark = pytest.mark.anyio
 

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from tests.webhooks.conftest import APP_SECRET, VERIFY_TOKEN
+from tripcast.webhooks.deliveries import DeliveryStore, psycopg_conninfo
 from tripcast.webhooks.receiver import PATH, create_app
 from tripcast.webhooks.receiver_server import BackgroundReceiver
-from tripcast.webhooks.store import DeliveryStore, psycopg_conninfo
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 from tests.webhooks import meta
 from tests.webhooks.builders import scalar
 from tests.webhooks.conftest import post
+from tripcast.webhooks.deliveries import replace_nul_escapes
 from tripcast.webhooks.receiver_server import BackgroundReceiver
-from tripcast.webhooks.store import replace_nul_escapes
 
 pytestmark = pytest.mark.integration
 

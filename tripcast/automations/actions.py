@@ -14,13 +14,16 @@ import json
 import smtplib
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Connection
 
+from tripcast.automations import sql
 from tripcast.automations.context import JobContext
 from tripcast.exceptions import TripcastError
+from tripcast.models.messages import OutboundMessageCreate
+from tripcast.outbox import write_outbound
 from tripcast.rules.actions import (
     RunAiAgentAction,
     SendEmailAction,
@@ -39,28 +42,6 @@ class StartDeployment(Protocol):
     """Start a run of a deployment by name; its flow run's id. ``LookupError`` if none."""
 
     def __call__(self, name: str, *, parameters: dict[str, Any], idempotency_key: str) -> str: ...
-
-
-QUEUE_MESSAGE = """
-INSERT INTO public.whatsapp_messages
-  (user_id, whatsapp_account_id, trip_id, direction, message_type, content, metadata,
-   dedupe_key, scheduled_job_id, next_attempt_at, expires_at)
-VALUES (%(user_id)s, %(account_id)s, %(trip_id)s, 'outbound', %(message_type)s, %(content)s,
-        %(metadata)s, %(dedupe_key)s, %(job_id)s, %(now)s, %(expires_at)s)
-ON CONFLICT (dedupe_key) DO NOTHING
-RETURNING id
-"""
-
-QUEUED_MESSAGE = "SELECT id FROM public.whatsapp_messages WHERE dedupe_key = %(dedupe_key)s"
-
-UPDATE_TRIP = """
-UPDATE public.trips
-SET status = coalesce(%(status)s, status),
-    notes = coalesce(%(notes)s, notes),
-    metadata = coalesce(metadata, '{}'::jsonb) || coalesce(%(metadata)s::jsonb, '{}'::jsonb),
-    updated_at = %(now)s
-WHERE id = %(trip_id)s
-"""
 
 
 class TransientActionError(TripcastError, RuntimeError):
@@ -86,35 +67,34 @@ def queue_whatsapp(
     assert job.account is not None  # consent_problem() guarantees an opted-in account
     rendered = render_parameters(action.parameters, values)
     template = template_message(action, rendered)
-    metadata: dict[str, Any] = {"template": template, "category": category}
-    if action.sender is not None:
-        metadata["sender"] = action.sender  # the rule's override of sender routing
+    message_type: Literal["text", "template"] = "text" if action.text is not None else "template"
     if action.text is not None:
-        content, message_type = render(action.text, values), "text"
+        content = render(action.text, values)
     else:
-        content, message_type = readable_rendering(action.template, rendered), "template"
-    params = {
-        "user_id": job.user_id,
-        "account_id": job.account["id"],
-        "trip_id": job.trip_id,
-        "message_type": message_type,
-        "content": content,
-        "metadata": json.dumps(metadata),
-        "dedupe_key": message_dedupe_key(job),
-        "job_id": job.job_id,
-        "now": now,
+        content = readable_rendering(action.template, rendered)
+    message = OutboundMessageCreate(
+        user_id=job.user_id,
+        whatsapp_account_id=job.account["id"],
+        trip_id=job.trip_id,
+        message_type=message_type,
+        content=content,
+        # The template rides along with a text too: outside the window dispatch sends it.
+        template=dict(template),
+        category=category,
+        sender=action.sender,  # the rule's override of sender routing
+        dedupe_key=message_dedupe_key(job),
+        scheduled_job_id=job.job_id,
+        next_attempt_at=now,
         # A trip reminder is void once the day it announces has begun; None lets the
         # outbox trigger apply the category's default (marketing: 24 h).
-        "expires_at": reminder_expiry(
+        expires_at=reminder_expiry(
             (job.rule or {}).get("trigger_type"),
             job.day,
             timezone=(job.preferences or {}).get("timezone"),
             now=now,
         ),
-    }
-    message_id = connection.exec_driver_sql(QUEUE_MESSAGE, params).scalar()
-    if message_id is None:  # queued by an earlier attempt whose completion was lost
-        message_id = connection.exec_driver_sql(QUEUED_MESSAGE, params).scalar_one()
+    )
+    message_id = write_outbound(connection, message)
     return {"action": "send_whatsapp", "message_id": str(message_id), "template": action.template}
 
 
@@ -124,7 +104,7 @@ def update_trip(
     fields = action.fields
     metadata = fields.get("metadata")
     updated = connection.exec_driver_sql(
-        UPDATE_TRIP,
+        sql.UPDATE_TRIP,
         {
             "trip_id": job.trip_id,
             "status": fields.get("status"),

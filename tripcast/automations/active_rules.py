@@ -21,52 +21,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Select, Text, cast, func, select, true
 from sqlalchemy.engine import Connection
+from sqlmodel import col
 
+from tripcast.automations import sql
+from tripcast.models.automation import AutomationRule
 from tripcast.rules.config_errors import InvalidRuleConfig
 from tripcast.rules.rule import Rule, parse_rule
-
-DISTINCT_CONFIGS = """
-SELECT trigger_type, trigger_config::text AS trigger_config, action_type,
-       action_config::text AS action_config, count(*) AS rules,
-       bool_or(last_error IS NOT NULL) AS had_errors
-FROM public.automation_rules
-WHERE is_active = true AND trigger_type = ANY(%(trigger_types)s)
-GROUP BY trigger_type, trigger_config::text, action_type, action_config::text
-"""
-
-RULE_MATCHES_CONFIG = """
-r.is_active AND r.trigger_type = c.trigger_type
-AND r.trigger_config::text = c.trigger_config
-AND r.action_type = c.action_type AND r.action_config::text = c.action_config"""
-"""Join condition of ``public.automation_rules r`` with a ``config c`` row set."""
-
-CONFIG_ROWS = """
-SELECT * FROM unnest(%(trigger_types)s::text[], %(trigger_configs)s::text[],
-                     %(action_types)s::text[], %(action_configs)s::text[])
-  WITH ORDINALITY AS c(trigger_type, trigger_config, action_type, action_config, number)"""
-"""The configurations passed as ``config_columns``; ``number`` is the position, from 1."""
-
-RULES_OF_CONFIGS = f"""
-WITH config AS ({CONFIG_ROWS})
-SELECT r.id, r.user_id, c.trigger_type, c.trigger_config, c.action_type, c.action_config
-FROM config c JOIN public.automation_rules r ON {RULE_MATCHES_CONFIG}
-"""
-
-RECORD_ERRORS = """
-UPDATE public.automation_rules AS r
-SET last_error = e.reason, last_error_at = %(now)s
-FROM unnest(%(ids)s::uuid[], %(reasons)s::text[]) AS e(id, reason)
-WHERE r.id = e.id AND r.last_error IS DISTINCT FROM e.reason
-"""
-
-CLEAR_ERRORS = f"""
-WITH config AS ({CONFIG_ROWS})
-UPDATE public.automation_rules AS r SET last_error = NULL, last_error_at = NULL
-FROM config c
-WHERE r.last_error IS NOT NULL AND {RULE_MATCHES_CONFIG}
-"""
-
 
 CONFIG_KEY = ("trigger_type", "trigger_config", "action_type", "action_config")
 
@@ -93,7 +55,7 @@ class InvalidRule:
 
 
 def config_columns(configs: Sequence[RuleConfig]) -> dict[str, list[Any]]:
-    """``configs`` as the arrays ``CONFIG_ROWS`` unnests."""
+    """``configs`` as the arrays ``sql.CONFIG_ROWS`` unnests."""
     return {
         "trigger_types": [c.trigger_type for c in configs],
         "trigger_configs": [c.trigger_config for c in configs],
@@ -102,10 +64,31 @@ def config_columns(configs: Sequence[RuleConfig]) -> dict[str, list[Any]]:
     }
 
 
+def distinct_configs(trigger_types: Sequence[str]) -> Select[Any]:
+    """The distinct configurations of active rules of ``trigger_types``, with how many
+    rules hold each; configurations as text (``jsonb::text`` is canonical)."""
+    rule = AutomationRule
+    trigger_config = cast(col(rule.trigger_config), Text)
+    action_config = cast(col(rule.action_config), Text)
+    return (
+        select(
+            col(rule.trigger_type),
+            trigger_config.label("trigger_config"),
+            col(rule.action_type),
+            action_config.label("action_config"),
+            func.count().label("rules"),
+            func.bool_or(col(rule.last_error).is_not(None)).label("had_errors"),
+        )
+        # `= true`, as the partial index idx_automation_rules_active is defined
+        .where(col(rule.is_active) == true(), col(rule.trigger_type).in_(list(trigger_types)))
+        .group_by(col(rule.trigger_type), trigger_config, col(rule.action_type), action_config)
+    )
+
+
 def load_rule_configs(connection: Connection, *, trigger_types: Sequence[str]) -> list[RuleConfig]:
     """Every distinct configuration of active rules of ``trigger_types``, validated."""
-    rows = connection.exec_driver_sql(DISTINCT_CONFIGS, {"trigger_types": list(trigger_types)})
-    return [_validated(row) for row in rows.mappings()]
+    rows = connection.execute(distinct_configs(trigger_types)).mappings()
+    return [_validated(row) for row in rows]
 
 
 def _validated(row: Any) -> RuleConfig:
@@ -128,7 +111,7 @@ def invalid_rules(connection: Connection, configs: Sequence[RuleConfig]) -> list
     if not broken:
         return []
     reasons = {tuple(getattr(c, field) for field in CONFIG_KEY): c.reason for c in broken}
-    rows = connection.exec_driver_sql(RULES_OF_CONFIGS, config_columns(broken)).mappings()
+    rows = connection.exec_driver_sql(sql.RULES_OF_CONFIGS, config_columns(broken)).mappings()
     return [
         InvalidRule(row["id"], row["user_id"], str(reasons[tuple(row[f] for f in CONFIG_KEY)]))
         for row in rows
@@ -140,7 +123,7 @@ def record_invalid_rules(
 ) -> None:
     if invalid:
         connection.exec_driver_sql(
-            RECORD_ERRORS,
+            sql.RECORD_RULE_ERRORS,
             {"ids": [r.id for r in invalid], "reasons": [r.reason for r in invalid], "now": now},
         )
 
@@ -149,4 +132,4 @@ def clear_recovered_errors(connection: Connection, configs: Sequence[RuleConfig]
     """Forget ``last_error`` of rules whose configuration validates again."""
     recovered = [c for c in configs if c.rule is not None and c.had_errors]
     if recovered:
-        connection.exec_driver_sql(CLEAR_ERRORS, config_columns(recovered))
+        connection.exec_driver_sql(sql.CLEAR_RULE_ERRORS, config_columns(recovered))

@@ -18,39 +18,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-CLAIM_DUE_JOBS = """
-WITH due AS (
-  SELECT id FROM public.scheduled_jobs
-  WHERE scheduled_for <= %(now)s
-    AND (status = 'pending' OR (status = 'running' AND lease_expires_at < %(now)s))
-  ORDER BY scheduled_for
-  LIMIT %(limit)s
-  FOR UPDATE SKIP LOCKED
-)
-UPDATE public.scheduled_jobs AS j
-SET status = 'running', executed_at = %(now)s, lease_owner = %(owner)s,
-    lease_expires_at = %(lease_until)s, attempts = coalesce(j.attempts, 0) + 1
-FROM due WHERE j.id = due.id
-RETURNING j.id
-"""
-
-FINISH_JOBS = """
-UPDATE public.scheduled_jobs AS j
-SET status = o.status, result = o.result, error_message = o.error_message,
-    scheduled_for = coalesce(o.scheduled_for, j.scheduled_for),
-    lease_owner = NULL, lease_expires_at = NULL
-FROM unnest(%(ids)s::uuid[], %(statuses)s::text[], %(results)s::jsonb[],
-            %(errors)s::text[], %(scheduled_for)s::timestamptz[])
-  AS o(id, status, result, error_message, scheduled_for)
-WHERE j.id = o.id AND j.status = 'running' AND j.lease_owner = %(owner)s
-RETURNING j.id
-"""
-
-TOUCH_RULES = """
-UPDATE public.automation_rules SET last_triggered_at = %(now)s
-WHERE id = ANY(%(ids)s::uuid[])
-  AND (last_triggered_at IS NULL OR last_triggered_at < %(now)s)
-"""
+from tripcast.automations import sql
 
 
 @dataclass(frozen=True)
@@ -78,7 +46,7 @@ def claim_due_jobs(
     connection: Connection, *, now: datetime, lease: Lease, limit: int
 ) -> list[uuid.UUID]:
     rows = connection.exec_driver_sql(
-        CLAIM_DUE_JOBS,
+        sql.CLAIM_DUE_JOBS,
         {"now": now, "limit": limit, "owner": lease.owner, "lease_until": now + lease.duration},
     )
     return [row[0] for row in rows]
@@ -98,9 +66,9 @@ def finish_jobs(
         "scheduled_for": [o.deferred_until for o in outcomes],
         "owner": lease.owner,
     }
-    return {row[0] for row in connection.exec_driver_sql(FINISH_JOBS, params)}
+    return {row[0] for row in connection.exec_driver_sql(sql.FINISH_JOBS, params)}
 
 
 def touch_rules(connection: Connection, rule_ids: Sequence[uuid.UUID], *, now: datetime) -> None:
     if rule_ids:
-        connection.exec_driver_sql(TOUCH_RULES, {"ids": list(set(rule_ids)), "now": now})
+        connection.exec_driver_sql(sql.TOUCH_RULES, {"ids": list(set(rule_ids)), "now": now})

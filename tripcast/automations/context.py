@@ -11,32 +11,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-JOB_CONTEXT = """
-SELECT j.id AS job_id, j.user_id, j.automation_rule_id AS rule_id, j.trip_id, j.job_type,
-       j.dedupe_key, j.payload, j.attempts, j.result, j.scheduled_for,
-       r.is_active AS rule_active, r.trigger_type, r.trigger_config, r.action_type,
-       r.action_config,
-       t.id AS t_id, t.title AS t_title, t.destination AS t_destination,
-       t.start_date AS t_start_date, t.end_date AS t_end_date, t.status AS t_status,
-       t.budget_amount AS t_budget, t.currency AS t_currency,
-       b.id AS b_id, b.booking_type AS b_type, b.status AS b_status,
-       b.reference AS b_reference, b.created_at AS b_created_at,
-       (SELECT sum(e.amount) FROM public.expenses e WHERE e.trip_id = j.trip_id) AS spent,
-       a.id AS a_id, a.phone_number AS a_phone_number, a.is_verified AS a_is_verified,
-       a.opt_in_status AS a_opt_in_status, a.last_inbound_at AS a_last_inbound_at,
-       p.trip_reminders, p.booking_confirmations, p.itinerary_updates, p.budget_alerts,
-       p.ai_suggestions, p.collaborator_updates, p.marketing, p.quiet_hours_enabled,
-       p.quiet_hours_start, p.quiet_hours_end, p.timezone, p.id AS p_id,
-       u.email
-FROM public.scheduled_jobs j
-LEFT JOIN public.automation_rules r ON r.id = j.automation_rule_id
-LEFT JOIN public.trips t ON t.id = j.trip_id
-LEFT JOIN public.bookings b ON b.id = (j.payload ->> 'booking_id')::uuid
-LEFT JOIN public.whatsapp_accounts a ON a.user_id = j.user_id
-LEFT JOIN public.notification_preferences p ON p.user_id = j.user_id
-LEFT JOIN auth.users u ON u.id = j.user_id
-WHERE j.id = ANY(%(ids)s::uuid[])
-"""
+from tripcast.automations import sql
 
 PREFERENCE_KEYS = (
     "trip_reminders",
@@ -118,7 +93,7 @@ def _context(row: Mapping[str, Any]) -> JobContext:
 def load_job_contexts(connection: Connection, job_ids: Sequence[uuid.UUID]) -> list[JobContext]:
     if not job_ids:
         return []
-    rows = connection.exec_driver_sql(JOB_CONTEXT, {"ids": list(job_ids)}).mappings()
+    rows = connection.exec_driver_sql(sql.JOB_CONTEXT, {"ids": list(job_ids)}).mappings()
     return [_context(dict(row)) for row in rows]
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
-from tripcast.automations import actions
+from tripcast.automations import actions, sql
 from tripcast.automations.claims import Lease, Outcome, claim_due_jobs, finish_jobs, touch_rules
 from tripcast.automations.context import JobContext, load_job_contexts
 from tripcast.automations.decisions import Act, Cancel, Decision, Defer, Fail, decide
@@ -27,10 +27,6 @@ from tripcast.rules.actions import (
 )
 
 MAX_JOB_ATTEMPTS = 5
-MARK_EMAIL_IN_FLIGHT = """
-UPDATE public.scheduled_jobs SET result = %(result)s::jsonb
-WHERE id = %(id)s AND lease_owner = %(owner)s
-"""
 
 
 @dataclass(frozen=True)
@@ -134,7 +130,7 @@ def act(
     if isinstance(decision.rule.action, SendEmailAction):
         with engine.begin() as connection:
             connection.exec_driver_sql(
-                MARK_EMAIL_IN_FLIGHT,
+                sql.MARK_EMAIL_IN_FLIGHT,
                 {
                     "result": '{"in_flight": "send_email"}',
                     "id": job.job_id,

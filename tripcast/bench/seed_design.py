@@ -22,7 +22,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import Engine
 
-from tripcast.webhooks.store import psycopg_conninfo
+from tripcast.webhooks.deliveries import psycopg_conninfo
 from tripcast.whatsapp.api_errors import WhatsAppError
 from tripcast.whatsapp.client import WhatsAppClient
 

@@ -12,7 +12,7 @@ EXIT_OVER = 1
 def _forecast(args: argparse.Namespace) -> int:
     from tripcast.commands.runtime import migrated_engine, parse_now
     from tripcast.senders.limits import forecast
-    from tripcast.senders.store import list_senders
+    from tripcast.senders.registry import list_senders
 
     if args.count is not None and args.count < 0:
         raise ValueError(f"--count must not be negative, got {args.count}")

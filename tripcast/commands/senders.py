@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 def _engine_with_default() -> Any:
     from tripcast.commands.runtime import migrated_engine
-    from tripcast.senders.store import seed_default
+    from tripcast.senders.registry import seed_default
     from tripcast.settings import get_settings
 
     settings = get_settings()
@@ -31,7 +31,7 @@ def _engine_with_default() -> Any:
 
 def _add(args: argparse.Namespace) -> int:
     from tripcast.models.senders import WhatsAppSenderCreate
-    from tripcast.senders.store import add_sender
+    from tripcast.senders.registry import add_sender
 
     try:
         sender = WhatsAppSenderCreate(
@@ -52,7 +52,7 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from tripcast.senders.store import list_senders
+    from tripcast.senders.registry import list_senders
     from tripcast.settings import get_settings
 
     settings = get_settings()
@@ -75,7 +75,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _set_status(args: argparse.Namespace, *, status: str, reason: str | None) -> int:
-    from tripcast.senders.store import set_status
+    from tripcast.senders.registry import set_status
 
     with _engine_with_default().begin() as connection:
         sender = set_status(

@@ -117,7 +117,7 @@ def minute_sweep(
 
 def _sender_rows() -> list[dict[str, Any]]:
     from tripcast.models.engine import get_engine
-    from tripcast.senders.store import summary_rows
+    from tripcast.senders.registry import summary_rows
 
     with get_engine().connect() as connection:
         return summary_rows(connection)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlmodel import Session
+from sqlmodel.sql.expression import SelectOfScalar
 
 from tripcast.exceptions import EXIT_DATABASE, TripcastError
 from tripcast.models.embedded import embedded_url
 from tripcast.settings import Settings, get_settings
+
+T = TypeVar("T")
 
 
 class DatabaseUnavailable(TripcastError, RuntimeError):
@@ -76,3 +81,11 @@ def copy_rows(
     with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+
+
+def typed_rows(connection: sa.Connection, statement: SelectOfScalar[T]) -> list[T]:
+    """The rows of a SQLModel ``select`` as typed objects, read on the caller's connection
+    inside its transaction: a ``FOR UPDATE`` lock stays with that transaction, and a
+    connection outside one is left outside one."""
+    with Session(connection) as session:
+        return list(session.exec(statement))

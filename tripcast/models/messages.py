@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import AwareDatetime, field_validator, model_validator
 from sqlalchemy import (
     CheckConstraint,
     Column,
@@ -18,6 +19,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from tripcast.models.columns import fk, int_col, jsonb, metadata_col, text_col, timestamptz, uuid_pk
+from tripcast.rules.categories import CATEGORIES
 
 MESSAGE_STATUSES = ("pending", "sent", "delivered", "read", "failed")
 DELIVERY_STATUSES = ("sent", "delivered", "failed", "bounced")
@@ -175,3 +177,94 @@ class DeliveryLog(SQLModel, table=True):
     # tripcast: which send attempt this row records, and Meta's error code if it failed.
     attempt: int | None = int_col()
     error_code: int | None = int_col()
+
+
+# Meta's pricing categories, beside the notification categories of automation rules: the
+# values ``metadata.category`` may hold (the generated ``priority`` and the expiry trigger
+# read it; anything else would silently count as utility).
+WHATSAPP_CATEGORIES = ("authentication", "utility", "service", "marketing")
+OUTBOUND_CATEGORIES = tuple(dict.fromkeys((*WHATSAPP_CATEGORIES, *CATEGORIES)))
+# Keys the writer builds itself from the typed fields; extra metadata may not shadow them.
+RESERVED_METADATA = ("template", "category", "sender")
+
+
+class OutboundMessageBase(SQLModel):
+    """The columns a writer of an outbound message chooses (the table is ``WhatsAppMessage``)."""
+
+    user_id: uuid.UUID
+    whatsapp_account_id: uuid.UUID
+    trip_id: uuid.UUID | None = None
+    message_type: Literal["text", "template"]
+    content: str
+    # At most one message per key (a planned occurrence); a second write returns the first.
+    dedupe_key: str | None = None
+    scheduled_job_id: uuid.UUID | None = None
+    # None: due since inserted. None expiry: the outbox trigger applies the category's default.
+    next_attempt_at: AwareDatetime | None = None
+    expires_at: AwareDatetime | None = None
+
+
+class OutboundMessageCreate(OutboundMessageBase):
+    """An outbound message to queue: the base columns plus what goes into ``metadata``."""
+
+    category: str | None = None
+    # As the Cloud API takes it: {"name", "language": {"code"}, "components"}.
+    template: dict[str, Any] | None = None
+    # A phone number id that overrides sender routing.
+    sender: str | None = None
+    # Any further metadata keys (``source``, ``verification``…), as the table's ``meta``.
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, value: str | None) -> str | None:
+        if value is not None and value not in OUTBOUND_CATEGORIES:
+            raise ValueError(
+                f"unknown message category {value!r} (expected one of: "
+                f"{', '.join(OUTBOUND_CATEGORIES)})"
+            )
+        return value
+
+    @field_validator("template")
+    @classmethod
+    def _template_shape(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        language = value.get("language")
+        if not isinstance(value.get("name"), str) or not value["name"]:
+            raise ValueError("a template needs a non-empty 'name'")
+        if not isinstance(language, dict) or not isinstance(language.get("code"), str):
+            raise ValueError("a template needs 'language': {'code': ...}")
+        return value
+
+    @field_validator("sender")
+    @classmethod
+    def _phone_number_id(cls, value: str | None) -> str | None:
+        if value is not None and not (value.isascii() and value.isdigit() and len(value) <= 32):
+            raise ValueError(f"sender {value!r} is not a phone number id (1 to 32 digits)")
+        return value
+
+    @field_validator("meta")
+    @classmethod
+    def _no_shadowing(cls, value: dict[str, Any]) -> dict[str, Any]:
+        shadowed = sorted(key for key in RESERVED_METADATA if key in value)
+        if shadowed:
+            raise ValueError(f"metadata may not set {', '.join(shadowed)}: use the field")
+        return value
+
+    @model_validator(mode="after")
+    def _template_message_has_template(self) -> OutboundMessageCreate:
+        if self.message_type == "template" and self.template is None:
+            raise ValueError("a template message needs its template")
+        return self
+
+    def row_metadata(self) -> dict[str, Any]:
+        """``whatsapp_messages.metadata`` as dispatch, routing and the trigger read it."""
+        built = dict(self.meta)
+        if self.template is not None:
+            built["template"] = self.template
+        if self.category is not None:
+            built["category"] = self.category
+        if self.sender is not None:
+            built["sender"] = self.sender
+        return built

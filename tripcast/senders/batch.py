@@ -18,8 +18,8 @@ from tripcast.dispatch import store
 from tripcast.dispatch.message_plan import Claimed, Plan, Refuse, Send
 from tripcast.dispatch.outcomes import Outcome, deferred, refused
 from tripcast.dispatch.tuning import DispatchSettings
+from tripcast.senders.registry import Sender, load_senders, seed_default
 from tripcast.senders.routing import Senders, hold_reason, route
-from tripcast.senders.store import Sender, load_senders, seed_default
 
 HOLD_RECHECK = timedelta(seconds=60)
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from tripcast.dispatch.message_plan import Plan, Send
 from tripcast.dispatch.outcomes import Outcome, deferred
-from tripcast.senders.store import Sender
+from tripcast.senders.registry import Sender
 
 WINDOW = timedelta(hours=24)
 TIER_SIZES: dict[str, int | None] = {

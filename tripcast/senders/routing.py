@@ -19,7 +19,7 @@ from functools import lru_cache
 import phonenumbers
 
 from tripcast.dispatch.message_plan import Claimed
-from tripcast.senders.store import Sender
+from tripcast.senders.registry import Sender
 
 MARKETING = 3  # the priority class of marketing messages
 # Inbound rows written before senders were recorded carry no number: the default's.

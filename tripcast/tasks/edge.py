@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
-from tripcast.models.engine import get_engine
+from sqlmodel import select
+
+from tripcast.models.accounts import WhatsAppAccount
+from tripcast.models.engine import get_engine, typed_rows
+from tripcast.models.messages import OutboundMessageCreate
+from tripcast.outbox import write_outbound
 from tripcast.tasks.decorator import database_task
-
-OPTED_IN_ACCOUNT = """
-SELECT id, phone_number FROM public.whatsapp_accounts
-WHERE user_id = %(user_id)s AND opt_in_status = 'opted_in'
-"""
-
-QUEUE_TEXT = """
-INSERT INTO public.whatsapp_messages
-  (user_id, whatsapp_account_id, trip_id, direction, message_type, content, status, metadata)
-VALUES (%(user_id)s, %(account_id)s, %(trip_id)s, 'outbound', 'text', %(content)s, 'pending',
-        %(metadata)s)
-RETURNING id
-"""
 
 MESSAGE_STATE = """
 SELECT status, external_id, failed_reason FROM public.whatsapp_messages WHERE id = %(id)s
@@ -29,24 +20,28 @@ SELECT status, external_id, failed_reason FROM public.whatsapp_messages WHERE id
 
 @database_task("find-opted-in-account")
 def find_opted_in_account(user_id: uuid.UUID) -> dict[str, Any] | None:
+    statement = select(WhatsAppAccount).where(
+        WhatsAppAccount.user_id == user_id, WhatsAppAccount.opt_in_status == "opted_in"
+    )
     with get_engine().connect() as connection:
-        row = connection.exec_driver_sql(OPTED_IN_ACCOUNT, {"user_id": user_id}).mappings().first()
-    return dict(row) if row is not None else None
+        found = typed_rows(connection, statement)
+    return found[0].model_dump(include={"id", "phone_number"}) if found else None
 
 
 @database_task("queue-text-message")
 def queue_text_message(
     *, user_id: uuid.UUID, account_id: uuid.UUID, trip_id: uuid.UUID | None, content: str
 ) -> uuid.UUID:
-    params = {
-        "user_id": user_id,
-        "account_id": account_id,
-        "trip_id": trip_id,
-        "content": content,
-        "metadata": json.dumps({"source": "send-whatsapp-message"}),
-    }
+    message = OutboundMessageCreate(
+        user_id=user_id,
+        whatsapp_account_id=account_id,
+        trip_id=trip_id,
+        message_type="text",
+        content=content,
+        meta={"source": "send-whatsapp-message"},
+    )
     with get_engine().begin() as connection:
-        message_id: uuid.UUID = connection.exec_driver_sql(QUEUE_TEXT, params).scalar_one()
+        message_id = write_outbound(connection, message)
     return message_id
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from tripcast.templates.store import set_category, set_quality, set_status
+from tripcast.templates.records import set_category, set_quality, set_status
 
 STATUS = "message_template_status_update"
 QUALITY = "message_template_quality_update"

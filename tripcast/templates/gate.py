@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from tripcast.dispatch.message_plan import Plan, Refuse, Send
 from tripcast.dispatch.outcomes import AttemptLog, Outcome, deferred
 from tripcast.templates.eligibility import CatalogEntry, judge
-from tripcast.templates.store import catalog_empty, load_entries, set_status
+from tripcast.templates.records import catalog_empty, load_entries, set_status
 from tripcast.whatsapp.messages import TemplateLanguage, TemplateMessage
 
 PAUSE_RECHECK = timedelta(minutes=5)

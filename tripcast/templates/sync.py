@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from tripcast.models.templates import WhatsAppTemplateCreate
 from tripcast.settings import ConfigError, Settings
-from tripcast.templates.store import SyncCounts, upsert_listing
+from tripcast.templates.records import SyncCounts, upsert_listing
 from tripcast.whatsapp.api_errors import MalformedResponseError
 from tripcast.whatsapp.templates import PAGE_LIMIT, ListedTemplate, TemplatesClient
 

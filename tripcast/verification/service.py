@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy.exc
 from sqlalchemy.engine import Connection, Engine
 
-from tripcast.verification import codes, store
+from tripcast.verification import accounts, codes
 from tripcast.verification.policy import DEFAULT_POLICY, VerificationPolicy
 from tripcast.verification.refusals import (
     AlreadyVerified,
@@ -110,7 +110,7 @@ def start_verification(
 def _send_code(
     connection: Connection,
     user_id: uuid.UUID,
-    account: store.Account,
+    account: accounts.Account,
     *,
     phone: str,
     country: str,
@@ -119,7 +119,7 @@ def _send_code(
 ) -> CodeSent:
     """Store a fresh code's hash on the account, retire older code messages, queue it."""
     code, expires_at = codes.new_code(), now + policy.code_ttl
-    store.issue_code(
+    accounts.issue_code(
         connection,
         account,
         phone=phone,
@@ -128,8 +128,8 @@ def _send_code(
         expires_at=expires_at,
         sends=[*policy.recent_sends(account.sends, now=now), now],
     )
-    store.retire_code_messages(connection, account_id=account.id, reason=REPLACED, now=now)
-    message_id = store.queue_code_message(
+    accounts.retire_code_messages(connection, account_id=account.id, reason=REPLACED, now=now)
+    message_id = accounts.queue_code_message(
         connection,
         user_id=user_id,
         account_id=account.id,
@@ -153,12 +153,14 @@ def confirm_verification(
     _require_aware(now)
     entered = codes.normalise_code(code)
     with engine.begin() as connection:
-        account = store.lock_account(connection, user_id)
+        account = accounts.lock_account(connection, user_id)
         _raise_if_not_confirmable(account, now=now, policy=policy)
         assert account is not None and account.code_hash is not None
         if codes.code_matches(entered, account.code_hash):
-            store.mark_verified(connection, account_id=account.id, now=now)
-            store.retire_code_messages(connection, account_id=account.id, reason=VERIFIED, now=now)
+            accounts.mark_verified(connection, account_id=account.id, now=now)
+            accounts.retire_code_messages(
+                connection, account_id=account.id, reason=VERIFIED, now=now
+            )
             return PhoneVerified(account.id, account.phone_number, now)
         wrong = _wrong_code(connection, account, now=now, policy=policy)
     # Raised after the commit: the used attempt must stick even though the step failed.
@@ -167,20 +169,20 @@ def confirm_verification(
 
 def _account_for(
     connection: Connection, user_id: uuid.UUID, *, phone: str, country: str
-) -> store.Account:
+) -> accounts.Account:
     """The traveller's account, locked; created on the number when they have none."""
-    account = store.lock_account(connection, user_id)
+    account = accounts.lock_account(connection, user_id)
     if account is None or account.phone_number != phone:
-        holder_verified = store.phone_holder_verified(connection, phone=phone, user_id=user_id)
+        holder_verified = accounts.phone_holder_verified(connection, phone=phone, user_id=user_id)
         if holder_verified is not None:
             raise PhoneNumberTaken(mask_phone(phone), verified=holder_verified)
     if account is None:
-        account = store.create_account(connection, user_id=user_id, phone=phone, country=country)
+        account = accounts.create_account(connection, user_id=user_id, phone=phone, country=country)
     return account
 
 
 def _raise_if_not_confirmable(
-    account: store.Account | None, *, now: datetime, policy: VerificationPolicy
+    account: accounts.Account | None, *, now: datetime, policy: VerificationPolicy
 ) -> None:
     if account is None:
         raise NoPendingCode("no WhatsApp account for this user: start phone verification first")
@@ -196,14 +198,14 @@ def _raise_if_not_confirmable(
 
 
 def _wrong_code(
-    connection: Connection, account: store.Account, *, now: datetime, policy: VerificationPolicy
+    connection: Connection, account: accounts.Account, *, now: datetime, policy: VerificationPolicy
 ) -> VerificationError:
-    used = store.record_wrong_code(
+    used = accounts.record_wrong_code(
         connection, account_id=account.id, max_attempts=policy.max_attempts
     )
     if used < policy.max_attempts:
         return WrongCode(attempts_left=policy.max_attempts - used)
-    store.retire_code_messages(connection, account_id=account.id, reason=VOID, now=now)
+    accounts.retire_code_messages(connection, account_id=account.id, reason=VOID, now=now)
     return AttemptsExhausted(_exhausted_message(policy))
 
 

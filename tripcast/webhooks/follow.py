@@ -19,8 +19,8 @@ from sqlalchemy.engine import Engine
 
 from tripcast.transient import is_transient_database_error
 from tripcast.webhooks.batch_report import IngestReport
+from tripcast.webhooks.deliveries import CHANNEL, psycopg_conninfo
 from tripcast.webhooks.ingest import IngestPolicy, drain
-from tripcast.webhooks.store import CHANNEL, psycopg_conninfo
 
 log = logging.getLogger(__name__)
 

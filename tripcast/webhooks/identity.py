@@ -23,48 +23,12 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from tripcast.webhooks import sql
 from tripcast.webhooks.contacts import Identity
 from tripcast.webhooks.extract import Inbound, inbound_from
 from tripcast.whatsapp.webhook import InboundMessage
 
 log = logging.getLogger(__name__)
-
-# Accounts are locked in id order before any is written, as inbound.py does.
-LOCK = """
-SELECT a.id FROM public.whatsapp_accounts a
-WHERE a.phone_number = ANY(%(numbers)s) OR a.bsuid = ANY(%(bsuids)s)
-ORDER BY a.id FOR UPDATE OF a
-"""
-LEARN = """
-UPDATE public.whatsapp_accounts a
-SET bsuid = i.bsuid, username = coalesce(i.username, a.username), updated_at = now()
-FROM unnest(%(numbers)s::text[], %(bsuids)s::text[], %(usernames)s::text[])
-  AS i(wa_id, bsuid, username)
-WHERE a.phone_number = i.wa_id
-  AND (a.bsuid IS DISTINCT FROM i.bsuid
-       OR (i.username IS NOT NULL AND a.username IS DISTINCT FROM i.username))
-  AND NOT EXISTS (SELECT 1 FROM public.whatsapp_accounts b
-                  WHERE b.bsuid = i.bsuid AND b.id <> a.id)
-RETURNING a.id, a.bsuid
-"""
-CONFLICTS = """
-SELECT a.id, i.bsuid FROM unnest(%(numbers)s::text[], %(bsuids)s::text[]) AS i(wa_id, bsuid)
-JOIN public.whatsapp_accounts a ON a.phone_number = i.wa_id
-WHERE EXISTS (SELECT 1 FROM public.whatsapp_accounts b WHERE b.bsuid = i.bsuid AND b.id <> a.id)
-"""
-RENAME = """
-UPDATE public.whatsapp_accounts a SET username = i.username, updated_at = now()
-FROM unnest(%(bsuids)s::text[], %(usernames)s::text[]) AS i(bsuid, username)
-WHERE a.bsuid = i.bsuid AND a.username IS DISTINCT FROM i.username
-"""
-LINK_UNKNOWN = """
-UPDATE public.webhook_unknown_senders u
-SET whatsapp_account_id = a.id, linked_at = %(now)s
-FROM public.whatsapp_accounts a
-WHERE a.bsuid = ANY(%(bsuids)s) AND u.sender_user_id = a.bsuid
-  AND u.whatsapp_account_id IS NULL
-RETURNING u.payload, u.phone_number_id, u.profile_name, u.delivery_id
-"""
 
 
 @dataclass
@@ -87,18 +51,22 @@ def apply_identities(
     numbers = [i.wa_id for i in paired]
     bsuids = [i.bsuid for i in paired]
     all_bsuids = list(latest)
-    connection.exec_driver_sql(LOCK, {"numbers": numbers, "bsuids": all_bsuids}).all()
+    connection.exec_driver_sql(
+        sql.LOCK_IDENTITY_ACCOUNTS, {"numbers": numbers, "bsuids": all_bsuids}
+    ).all()
     pairs = {"numbers": numbers, "bsuids": bsuids, "usernames": [i.username for i in paired]}
-    learned = connection.exec_driver_sql(LEARN, pairs).all()
+    learned = connection.exec_driver_sql(sql.LEARN_IDENTITIES, pairs).all()
     outcome.learned = len(learned)
-    for account_id, bsuid in connection.exec_driver_sql(CONFLICTS, pairs):
+    for account_id, bsuid in connection.exec_driver_sql(sql.BSUID_CONFLICTS, pairs):
         outcome.conflicts += 1
         log.warning("BSUID %s is held by another account; account %s keeps its own", bsuid,
                     account_id)  # fmt: skip
     if named:
         names = {"bsuids": [i.bsuid for i in named], "usernames": [i.username for i in named]}
-        outcome.learned += connection.exec_driver_sql(RENAME, names).rowcount
-    rows = connection.exec_driver_sql(LINK_UNKNOWN, {"now": now, "bsuids": all_bsuids}).all()
+        outcome.learned += connection.exec_driver_sql(sql.RENAME_USERNAMES, names).rowcount
+    rows = connection.exec_driver_sql(
+        sql.LINK_UNKNOWN_SENDERS, {"now": now, "bsuids": all_bsuids}
+    ).all()
     outcome.linked = [_relinked(*row) for row in rows]
     if outcome.linked:
         log.info("%d messages from unknown senders linked by BSUID", len(outcome.linked))

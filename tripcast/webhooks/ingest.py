@@ -33,6 +33,7 @@ from tripcast.dispatch.marketing_refusals import MARKETING_STOPPED, record_marke
 from tripcast.senders.events import apply_sender_webhooks
 from tripcast.templates.events import apply_template_webhooks
 from tripcast.transient import is_transient_database_error
+from tripcast.webhooks import sql
 from tripcast.webhooks.batch_report import IngestReport
 from tripcast.webhooks.extract import Extracted, MalformedDelivery, extract, receipt_from_raw
 from tripcast.webhooks.identity import apply_identities
@@ -43,40 +44,6 @@ from tripcast.webhooks.stop_start import apply_consent
 from tripcast.webhooks.user_preferences import apply_marketing_signals, marketing_signals
 
 log = logging.getLogger(__name__)
-
-CLAIM_DELIVERIES = """
-SELECT id, payload, attempts FROM public.webhook_deliveries
-WHERE status = 'received' AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
-ORDER BY received_at
-LIMIT %(limit)s
-FOR UPDATE SKIP LOCKED
-"""
-MARK = """
-UPDATE public.webhook_deliveries AS d
-SET status = o.status, processed_at = %(now)s, last_error = o.error
-FROM unnest(%(ids)s::uuid[], %(statuses)s::text[], %(errors)s::text[]) AS o(id, status, error)
-WHERE d.id = o.id
-"""
-POSTPONE = """
-UPDATE public.webhook_deliveries
-SET attempts = attempts + 1, last_error = %(error)s,
-    status = CASE WHEN attempts + 1 >= %(max_attempts)s THEN 'rejected' ELSE 'received' END,
-    processed_at = CASE WHEN attempts + 1 >= %(max_attempts)s THEN %(now)s END,
-    next_attempt_at = %(now)s + least(%(cap)s, %(first_delay)s * power(2, attempts))
-WHERE id = %(id)s
-"""
-PRUNE = """
-DELETE FROM public.webhook_deliveries WHERE id IN (
-  SELECT id FROM public.webhook_deliveries
-  WHERE status = 'applied' AND processed_at < %(cutoff)s
-  LIMIT %(batch)s
-)
-"""
-GIVE_UP_KEPT = """
-UPDATE public.webhook_unmatched_statuses
-SET state = 'given_up', given_up_at = %(now)s, reason = %(reason)s
-WHERE id = %(id)s
-"""
 
 
 @dataclass(frozen=True)
@@ -106,7 +73,7 @@ def ingest_once(
     now = now or datetime.now(UTC)
     limit = batch_size or policy.batch_size
     with engine.begin() as connection:
-        rows = connection.exec_driver_sql(CLAIM_DELIVERIES, {"now": now, "limit": limit})
+        rows = connection.exec_driver_sql(sql.CLAIM_DELIVERIES, {"now": now, "limit": limit})
         claimed = [_Claimed(*row) for row in rows]
         backlog = claim_backlog(connection, now=now, limit=policy.backlog_batch)
         report = IngestReport(deliveries=len(claimed), backlog_retried=len(backlog))
@@ -153,7 +120,9 @@ def prune_applied(
     deleted = 0
     while True:  # short transactions: the receiver keeps inserting meanwhile
         with engine.begin() as connection:
-            count = connection.exec_driver_sql(PRUNE, {"cutoff": cutoff, "batch": batch}).rowcount
+            count = connection.exec_driver_sql(
+                sql.PRUNE_DELIVERIES, {"cutoff": cutoff, "batch": batch}
+            ).rowcount
         deleted += count
         if count < batch:
             return deleted
@@ -207,7 +176,7 @@ def _apply(
     report.marketing_stopped += record_marketing_refusals(connection, wamids=refused, now=now)
     report.sender_updates += apply_sender_webhooks(connection, applied, now=now)
     params = {"now": now, "ids": [d.id for d in claimed], "statuses": statuses, "errors": errors}
-    connection.exec_driver_sql(MARK, params)
+    connection.exec_driver_sql(sql.MARK_DELIVERIES, params)
 
 
 def _apply_one_by_one(
@@ -236,7 +205,7 @@ def _apply_one_by_one(
             else:
                 reason = f"failed to apply: {_one_line(error)}"
                 connection.exec_driver_sql(
-                    GIVE_UP_KEPT, {"id": kept[0]["id"], "now": now, "reason": reason}
+                    sql.GIVE_UP_KEPT, {"id": kept[0]["id"], "now": now, "reason": reason}
                 )
     return report
 
@@ -255,7 +224,7 @@ def _postpone(
     )
     retry = policy.receipts
     connection.exec_driver_sql(
-        POSTPONE,
+        sql.POSTPONE_DELIVERIES,
         {
             "id": delivery.id,
             "error": reason,

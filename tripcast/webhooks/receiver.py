@@ -29,7 +29,7 @@ from starlette.routing import Route
 from tripcast.exceptions import TripcastError
 from tripcast.metrics import record_webhook_delivery, record_webhook_refusal
 from tripcast.metrics.routes import health_routes
-from tripcast.webhooks.store import DeliveryStore, StoreUnavailable, Unstorable
+from tripcast.webhooks.deliveries import DeliveryStore, StoreUnavailable, Unstorable
 from tripcast.whatsapp.webhook import (
     SIGNATURE_HEADER,
     InvalidWebhookPayload,

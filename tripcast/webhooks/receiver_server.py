@@ -19,8 +19,8 @@ from starlette.applications import Starlette
 from tripcast.metrics.exposition import own_engine
 from tripcast.models.engine import create_db_engine, sqlalchemy_url
 from tripcast.settings import ENV_PREFIX, ConfigError, Settings
+from tripcast.webhooks.deliveries import DeliveryStore, psycopg_conninfo
 from tripcast.webhooks.receiver import PATH, create_app
-from tripcast.webhooks.store import DeliveryStore, psycopg_conninfo
 
 SHUTDOWN_SECONDS = 5  # requests in flight when asked to stop are finished, not cut
 

@@ -27,52 +27,11 @@ from dataclasses import dataclass, field
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import Connection
 
+from tripcast.webhooks import sql
 from tripcast.webhooks.notices import Notice, ReviewItem
 from tripcast.whatsapp.phone import InvalidPhoneNumber, country_code_of, mask_phone, normalize_phone
 
 log = logging.getLogger(__name__)
-
-RECORD = """
-INSERT INTO public.webhook_review_items
-  (kind, item_key, delivery_id, path, sender, reason, payload, occurred_at)
-VALUES (%(kind)s, %(key)s, %(delivery)s, %(path)s, %(sender)s, %(reason)s, %(payload)s, %(at)s)
-ON CONFLICT ON CONSTRAINT webhook_review_items_item_key DO NOTHING
-RETURNING id
-"""
-SET_REASON = "UPDATE public.webhook_review_items SET reason = %(reason)s WHERE id = %(id)s"
-# Matched by the old number, or by the BSUID when Meta withheld the number; the BSUID
-# stays with the account (a webhook carrying the new number with Meta's new BSUID, if
-# Meta issues one, replaces it: see identity.py).
-CHANGE_NUMBER = """
-UPDATE public.whatsapp_accounts a
-SET phone_number = %(new)s, country_code = %(country)s, updated_at = now()
-WHERE (a.phone_number = %(old)s OR (%(old)s::text IS NULL AND a.bsuid = %(bsuid)s))
-  AND NOT EXISTS (SELECT 1 FROM public.whatsapp_accounts b WHERE b.phone_number = %(new)s)
-RETURNING a.id
-"""
-FIND_ORIGINAL = """
-SELECT m.id FROM public.whatsapp_messages m
-JOIN public.whatsapp_accounts a ON a.id = m.whatsapp_account_id
-WHERE m.external_id = %(target)s AND m.direction = 'inbound'
-  AND (a.phone_number = %(sender)s OR a.bsuid = %(bsuid)s)
-FOR UPDATE OF m
-"""
-# The time guard makes a re-delivered or late, older edit change nothing.
-EDIT = """
-UPDATE public.whatsapp_messages m
-SET content = coalesce(%(content)s, m.content), updated_at = now(),
-    metadata = coalesce(m.metadata, '{}'::jsonb) || jsonb_build_object(
-      'original_content', coalesce(m.metadata -> 'original_content', to_jsonb(m.content)),
-      'edited_at', %(at)s::timestamptz, 'edit_wamid', %(wamid)s::text)
-WHERE m.id = %(id)s
-  AND (m.metadata ->> 'edited_at' IS NULL OR (m.metadata ->> 'edited_at')::timestamptz < %(at)s)
-"""
-REVOKE = """
-UPDATE public.whatsapp_messages m
-SET updated_at = now(), metadata = coalesce(m.metadata, '{}'::jsonb) || jsonb_build_object(
-      'revoked_at', %(at)s::timestamptz, 'revoke_wamid', %(wamid)s::text)
-WHERE m.id = %(id)s AND m.metadata ->> 'revoked_at' IS NULL
-"""
 
 
 @dataclass
@@ -118,7 +77,7 @@ def record(connection: Connection, item: ReviewItem) -> object | None:
         "payload": Jsonb(item.raw),
         "at": item.at,
     }
-    return connection.exec_driver_sql(RECORD, params).scalar()
+    return connection.exec_driver_sql(sql.RECORD_REVIEW_ITEM, params).scalar()
 
 
 def _review(notice: Notice, reason: str) -> ReviewItem:
@@ -142,10 +101,10 @@ def _notice(connection: Connection, notice: Notice, outcome: NoticeOutcome) -> N
     outcome.applied[notice.kind] += 1
     if notice.kind == "number_changed":
         reason = _change_number(connection, notice)
-        connection.exec_driver_sql(SET_REASON, {"id": row_id, "reason": reason})
+        connection.exec_driver_sql(sql.SET_REVIEW_REASON, {"id": row_id, "reason": reason})
     elif notice.kind == "identity_changed":
         reason = "WhatsApp reports a new identity (security code) for this number: check it"
-        connection.exec_driver_sql(SET_REASON, {"id": row_id, "reason": reason})
+        connection.exec_driver_sql(sql.SET_REVIEW_REASON, {"id": row_id, "reason": reason})
 
 
 def _change_number(connection: Connection, notice: Notice) -> str:
@@ -155,7 +114,7 @@ def _change_number(connection: Connection, notice: Notice) -> str:
     except InvalidPhoneNumber as error:
         return f"not applied: the new number is not usable ({error})"
     params = {"old": notice.sender, "bsuid": notice.sender_user_id, "new": new, "country": country}
-    moved = connection.exec_driver_sql(CHANGE_NUMBER, params).scalar()
+    moved = connection.exec_driver_sql(sql.CHANGE_NUMBER, params).scalar()
     if moved is not None:
         log.info("account %s changed number to %s", moved, mask_phone(new))
         return f"applied: account {moved} now has number {new}"
@@ -167,7 +126,7 @@ def _change_number(connection: Connection, notice: Notice) -> str:
 
 def _amend(connection: Connection, notice: Notice, outcome: NoticeOutcome) -> None:
     found = connection.exec_driver_sql(
-        FIND_ORIGINAL,
+        sql.FIND_ORIGINAL,
         {"target": notice.target, "sender": notice.sender, "bsuid": notice.sender_user_id},
     ).scalar()
     if found is None:
@@ -179,5 +138,7 @@ def _amend(connection: Connection, notice: Notice, outcome: NoticeOutcome) -> No
             outcome.review_items += 1
         return
     params = {"id": found, "at": notice.at, "wamid": notice.wamid, "content": notice.content}
-    changed = connection.exec_driver_sql(EDIT if notice.kind == "edit" else REVOKE, params)
+    changed = connection.exec_driver_sql(
+        sql.EDIT_MESSAGE if notice.kind == "edit" else sql.REVOKE_MESSAGE, params
+    )
     outcome.applied[notice.kind] += changed.rowcount

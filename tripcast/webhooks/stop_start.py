@@ -26,49 +26,10 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
+from tripcast.webhooks import sql
 from tripcast.webhooks.inbound import KeywordMessage
 
 log = logging.getLogger(__name__)
-
-ACCOUNT = """
-SELECT a.opt_in_status,
-  greatest(a.opted_in_at, a.opted_out_at,
-           (SELECT max(e.occurred_at) FROM public.consent_events e
-            WHERE e.whatsapp_account_id = a.id AND e.source = 'keyword')) AS last_change_at
-FROM public.whatsapp_accounts a WHERE a.id = %(account_id)s
-"""
-OPT_OUT = """
-UPDATE public.whatsapp_accounts
-SET opt_in_status = 'opted_out', opted_out_at = %(at)s, updated_at = now()
-WHERE id = %(account_id)s
-"""
-OPT_IN = """
-UPDATE public.whatsapp_accounts
-SET opt_in_status = 'opted_in', opted_in_at = %(at)s, updated_at = now()
-WHERE id = %(account_id)s
-"""
-CANCEL_MESSAGES = """
-UPDATE public.whatsapp_messages
-SET status = 'failed', failed_reason = 'cancelled: opted out', failed_at = %(now)s,
-    updated_at = now()
-WHERE whatsapp_account_id = %(account_id)s AND direction = 'outbound'
-  AND status = 'pending' AND send_started_at IS NULL
-"""
-CANCEL_JOBS = """
-UPDATE public.scheduled_jobs
-SET status = 'cancelled',
-    result = jsonb_build_object('outcome', 'skipped', 'reason', 'opted_out',
-      'cancelled_by', 'inbound_stop', 'inbound_external_id', %(wamid)s::text)
-WHERE user_id = %(user_id)s AND status = 'pending' AND job_type = 'send_whatsapp'
-"""
-RECORD = """
-INSERT INTO public.consent_events
-  (user_id, whatsapp_account_id, intent, outcome, keyword, previous_status, new_status,
-   inbound_external_id, occurred_at, cancelled_messages, cancelled_jobs)
-VALUES (%(user_id)s, %(account_id)s, %(intent)s, %(outcome)s, %(keyword)s, %(previous)s,
-        %(new)s, %(wamid)s, %(at)s, %(messages)s, %(jobs)s)
-ON CONFLICT (inbound_external_id) DO NOTHING
-"""
 
 
 @dataclass(frozen=True)
@@ -116,18 +77,18 @@ def _apply_one(
     connection: Connection, keyword: KeywordMessage, outcome: ConsentOutcome, *, now: datetime
 ) -> None:
     ids = {"account_id": keyword.account_id, "user_id": keyword.user_id, "wamid": keyword.wamid}
-    status, last_change_at = connection.exec_driver_sql(ACCOUNT, ids).one()
+    status, last_change_at = connection.exec_driver_sql(sql.CONSENT_ACCOUNT, ids).one()
     decision = decide(keyword.intent, status=status, at=keyword.at, last_change_at=last_change_at)
     messages = jobs = 0
     if decision.outcome == "opted_out":
-        connection.exec_driver_sql(OPT_OUT, {**ids, "at": keyword.at})
+        connection.exec_driver_sql(sql.OPT_OUT, {**ids, "at": keyword.at})
     elif decision.outcome == "opted_in":
-        connection.exec_driver_sql(OPT_IN, {**ids, "at": keyword.at})
+        connection.exec_driver_sql(sql.OPT_IN, {**ids, "at": keyword.at})
     if keyword.intent == "stop" and decision.outcome != "stale":
-        messages = connection.exec_driver_sql(CANCEL_MESSAGES, {**ids, "now": now}).rowcount
-        jobs = connection.exec_driver_sql(CANCEL_JOBS, ids).rowcount
+        messages = connection.exec_driver_sql(sql.CANCEL_MESSAGES, {**ids, "now": now}).rowcount
+        jobs = connection.exec_driver_sql(sql.CANCEL_JOBS, ids).rowcount
     connection.exec_driver_sql(
-        RECORD,
+        sql.RECORD_CONSENT,
         {
             **ids,
             "intent": keyword.intent,

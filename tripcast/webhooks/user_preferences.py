@@ -22,35 +22,12 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from tripcast.webhooks import sql
+
 log = logging.getLogger(__name__)
 
 FIELD = "user_preferences"
 INTENTS = {"stop": "stop", "resume": "start"}
-
-ACCOUNT = """
-SELECT a.id, a.user_id,
-  (SELECT p.marketing FROM public.notification_preferences p WHERE p.user_id = a.user_id),
-  (SELECT max(e.occurred_at) FROM public.consent_events e
-   WHERE e.whatsapp_account_id = a.id AND e.source <> 'keyword')
-FROM public.whatsapp_accounts a
-WHERE a.phone_number = %(wa_id)s OR a.bsuid = %(bsuid)s
-ORDER BY a.phone_number = %(wa_id)s DESC
-LIMIT 1
-FOR UPDATE OF a
-"""
-SEEN = "SELECT 1 FROM public.consent_events WHERE inbound_external_id = %(key)s"
-SET_MARKETING = """
-INSERT INTO public.notification_preferences (user_id, marketing) VALUES (%(user_id)s, %(on)s)
-ON CONFLICT (user_id) DO UPDATE SET marketing = excluded.marketing, updated_at = now()
-"""
-RECORD = """
-INSERT INTO public.consent_events
-  (user_id, whatsapp_account_id, intent, outcome, keyword, previous_status, new_status,
-   inbound_external_id, occurred_at, source)
-VALUES (%(user_id)s, %(account_id)s, %(intent)s, %(outcome)s, %(keyword)s, %(previous)s,
-        %(new)s, %(key)s, %(at)s, 'user_preferences')
-ON CONFLICT (inbound_external_id) DO NOTHING
-"""
 
 
 @dataclass(frozen=True)
@@ -101,9 +78,11 @@ def apply_marketing_signals(
 
 
 def _apply_one(connection: Connection, signal: MarketingSignal, outcome: MarketingOutcome) -> None:
-    if connection.exec_driver_sql(SEEN, {"key": signal.key}).first() is not None:
+    if connection.exec_driver_sql(sql.MARKETING_SEEN, {"key": signal.key}).first() is not None:
         return
-    row = connection.exec_driver_sql(ACCOUNT, {"wa_id": signal.wa_id, "bsuid": signal.bsuid})
+    row = connection.exec_driver_sql(
+        sql.MARKETING_ACCOUNT, {"wa_id": signal.wa_id, "bsuid": signal.bsuid}
+    )
     found = row.first()
     if found is None:
         outcome.unmatched += 1
@@ -124,9 +103,9 @@ def _apply_one(connection: Connection, signal: MarketingSignal, outcome: Marketi
             ("opted_in" if wanted else "opted_out"),
             "marketing_" + ("on" if wanted else "off"),
         )
-        connection.exec_driver_sql(SET_MARKETING, {"user_id": user_id, "on": wanted})
+        connection.exec_driver_sql(sql.SET_MARKETING, {"user_id": user_id, "on": wanted})
     connection.exec_driver_sql(
-        RECORD,
+        sql.RECORD_MARKETING,
         {
             "user_id": user_id,
             "account_id": account_id,

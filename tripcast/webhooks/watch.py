@@ -25,17 +25,12 @@ from typing import Any, TextIO
 import psycopg
 from sqlalchemy.engine import Engine
 
-from tripcast.webhooks.store import psycopg_conninfo
+from tripcast.webhooks import sql
+from tripcast.webhooks.deliveries import psycopg_conninfo
 from tripcast.whatsapp.phone import mask_phone
 
 CHANNEL = "tripcast_whatsapp_messages"
 SHORT = 60
-# The row of an announced id, when it is the watched user's.
-DETAILS = """
-SELECT left(m.content, 200), m.failed_reason, a.phone_number, m.updated_at
-FROM public.whatsapp_messages m JOIN public.whatsapp_accounts a ON a.id = m.whatsapp_account_id
-WHERE m.id = %s AND m.user_id = %s
-"""
 
 
 @dataclass(frozen=True)
@@ -122,7 +117,7 @@ def _event(text: str, reader: psycopg.Connection, *, user_id: str) -> MessageEve
     payload = _payload(text)
     if payload is None:
         return None
-    row = reader.execute(DETAILS, (payload["id"], user_id)).fetchone()
+    row = reader.execute(sql.WATCH_DETAILS, (payload["id"], user_id)).fetchone()
     if row is None:
         return None
     content, failed_reason, phone, updated_at = row

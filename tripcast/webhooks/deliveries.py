@@ -23,18 +23,9 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from tripcast.exceptions import EXIT_CONFIG, EXIT_DATABASE, TripcastError
+from tripcast.webhooks import sql
 
-CHANNEL = "tripcast_webhook_deliveries"
-
-INSERT = f"""
-WITH ins AS (
-  INSERT INTO public.webhook_deliveries (body_sha256, payload, item_count)
-  VALUES (%s, %s::jsonb, %s)
-  ON CONFLICT (body_sha256) DO NOTHING
-  RETURNING id
-)
-SELECT pg_notify('{CHANNEL}', id::text) FROM ins
-"""
+CHANNEL = sql.DELIVERIES_CHANNEL
 
 
 class StoreUnavailable(TripcastError, RuntimeError):
@@ -149,7 +140,7 @@ async def _insert(
     connection: psycopg.AsyncConnection, params: tuple[str, str, int]
 ) -> psycopg.AsyncCursor:
     try:
-        return await connection.execute(INSERT, params)
+        return await connection.execute(sql.STORE_DELIVERY, params)
     except psycopg.errors.UntranslatableCharacter:
         raise
     except psycopg.DataError as error:

@@ -1,4 +1,5 @@
-"""The catalog's reads and writes, each one statement over a connection."""
+"""The template catalog's rows: the listing upserted, entries loaded for the gate, status,
+quality and category changes from webhooks; each one statement over a connection."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
+from sqlmodel import col, select
 
-from tripcast.models.templates import DELETED, WhatsAppTemplateCreate
+from tripcast.models.engine import typed_rows
+from tripcast.models.templates import DELETED, WhatsAppTemplate, WhatsAppTemplateCreate
 from tripcast.templates.eligibility import CatalogEntry
 
 # Every listed template, inserted or brought up to date; updated_at moves only when
@@ -46,11 +49,6 @@ WHERE (waba_id = %(waba_id)s OR waba_id IS NULL) AND status <> %(deleted)s
   AND (name, language) NOT IN (
     SELECT r.name, r.language FROM jsonb_to_recordset(%(rows)s::jsonb)
       AS r(name text, language text))
-"""
-
-LOAD_NAMED = """
-SELECT name, language, status, category, components FROM public.whatsapp_templates
-WHERE name = ANY(%(names)s::text[])
 """
 
 CATALOG_EMPTY = "SELECT NOT EXISTS (SELECT FROM public.whatsapp_templates)"
@@ -95,11 +93,11 @@ def upsert_listing(
 
 def load_entries(connection: Connection, names: Iterable[str]) -> dict[str, list[CatalogEntry]]:
     """The catalog's rows of these template names, by name."""
+    statement = select(WhatsAppTemplate).where(col(WhatsAppTemplate.name).in_(sorted(set(names))))
     found: dict[str, list[CatalogEntry]] = {}
-    rows = connection.exec_driver_sql(LOAD_NAMED, {"names": sorted(set(names))})
-    for name, language, status, category, components in rows:
-        entry = CatalogEntry(name, language, status, category, components or ())
-        found.setdefault(name, []).append(entry)
+    for row in typed_rows(connection, statement):
+        entry = CatalogEntry(row.name, row.language, row.status, row.category, row.components or ())
+        found.setdefault(row.name, []).append(entry)
     return found
 
 

@@ -1,4 +1,4 @@
-"""Phone verification's reads and writes, one statement each, over a connection.
+"""Phone verification on the account row: lock, issue, confirm, the code messages.
 
 Every step runs in one transaction that starts by locking the traveller's account row
 (``FOR UPDATE``), so concurrent starts and confirms for one account queue up: the
@@ -14,17 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.engine import Connection
+from sqlmodel import select
 
+from tripcast.models.accounts import WhatsAppAccount
+from tripcast.models.engine import typed_rows
+from tripcast.models.messages import OutboundMessageCreate
+from tripcast.outbox import write_outbound
 from tripcast.verification import codes
-
-ACCOUNT_COLUMNS = (
-    "id, phone_number, is_verified, opt_in_status, verification_code, "
-    "verification_expires_at, verification_attempts, verification_sends"
-)
-LOCK_ACCOUNT = f"""
-SELECT {ACCOUNT_COLUMNS} FROM public.whatsapp_accounts
-WHERE user_id = %(user_id)s FOR UPDATE
-"""
 
 PHONE_HOLDER = """
 SELECT is_verified IS TRUE FROM public.whatsapp_accounts
@@ -52,15 +48,6 @@ SET opt_in_status = CASE WHEN phone_number <> %(phone)s AND opt_in_status = 'opt
     verification_code = %(code_hash)s, verification_expires_at = %(expires_at)s,
     verification_attempts = 0, verification_sends = %(sends)s, updated_at = now()
 WHERE id = %(account_id)s
-"""
-
-QUEUE_CODE_MESSAGE = """
-INSERT INTO public.whatsapp_messages
-  (user_id, whatsapp_account_id, direction, message_type, content, metadata,
-   next_attempt_at)
-VALUES (%(user_id)s, %(account_id)s, 'outbound', 'template', %(content)s,
-        %(metadata)s::jsonb, %(now)s)
-RETURNING id
 """
 
 # Once a code is replaced, used or void, its messages are retired: unsent ones are
@@ -116,9 +103,12 @@ class Account:
 
 
 def lock_account(connection: Connection, user_id: uuid.UUID) -> Account | None:
-    row = connection.exec_driver_sql(LOCK_ACCOUNT, {"user_id": user_id}).one_or_none()
-    if row is None:
+    statement = select(WhatsAppAccount).where(WhatsAppAccount.user_id == user_id).with_for_update()
+    found = typed_rows(connection, statement)
+    if not found:
         return None
+    (row,) = found  # one account per user (a unique key)
+    assert row.id is not None
     return Account(
         id=row.id,
         phone_number=row.phone_number,
@@ -178,14 +168,18 @@ def queue_code_message(
     expires_at: datetime,
     now: datetime,
 ) -> uuid.UUID:
-    params = {
-        "user_id": user_id,
-        "account_id": account_id,
-        "content": codes.message_content(),
-        "metadata": json.dumps(codes.message_metadata(code, expires_at=expires_at)),
-        "now": now,
-    }
-    message_id: uuid.UUID = connection.exec_driver_sql(QUEUE_CODE_MESSAGE, params).scalar_one()
+    metadata = codes.message_metadata(code, expires_at=expires_at)
+    message = OutboundMessageCreate(
+        user_id=user_id,
+        whatsapp_account_id=account_id,
+        message_type="template",
+        content=codes.message_content(),
+        template=metadata.pop("template"),
+        category=metadata.pop("category"),
+        meta=metadata,
+        next_attempt_at=now,
+    )
+    message_id = write_outbound(connection, message)
     return message_id
 
 

@@ -1,7 +1,8 @@
-"""Reads and writes of ``whatsapp_senders``: seed, add, list, pause, resume, load.
+"""The sender registry (``whatsapp_senders``): seed, add, list, pause, resume, load.
 
 Every function takes a connection and runs one statement; the caller owns the
-transaction. ``Sender`` rows come back as frozen dataclasses, never ORM objects.
+transaction. The registry is read through SQLModel (``WhatsAppSender``); each row comes
+back as a frozen ``Sender``, which routing and pacing hold for a whole batch.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.engine import Connection
+from sqlmodel import col, select
 
 from tripcast.exceptions import EXIT_CONFIG, TripcastError
-from tripcast.models.senders import WhatsAppSenderCreate
+from tripcast.models.engine import typed_rows
+from tripcast.models.senders import WhatsAppSender, WhatsAppSenderCreate
 
 COLUMNS = (
     "phone_number_id, waba_id, display_number, markets, send_rate, messaging_limit_tier, "
@@ -42,6 +45,12 @@ class Sender:
 
 def _sender(row: object) -> Sender:
     values = dict(row._mapping)  # type: ignore[attr-defined]
+    values["markets"] = tuple(values["markets"] or ())
+    return Sender(**values)
+
+
+def _sender_of(row: WhatsAppSender) -> Sender:
+    values = row.model_dump(include=set(COLUMNS.split(", ")))
     values["markets"] = tuple(values["markets"] or ())
     return Sender(**values)
 
@@ -83,10 +92,10 @@ def add_sender(connection: Connection, sender: WhatsAppSenderCreate) -> None:
 
 
 def list_senders(connection: Connection) -> list[Sender]:
-    rows = connection.exec_driver_sql(
-        f"SELECT {COLUMNS} FROM public.whatsapp_senders ORDER BY created_at, phone_number_id"
+    statement = select(WhatsAppSender).order_by(
+        col(WhatsAppSender.created_at), col(WhatsAppSender.phone_number_id)
     )
-    return [_sender(row) for row in rows]
+    return [_sender_of(row) for row in typed_rows(connection, statement)]
 
 
 def load_senders(connection: Connection) -> dict[str, Sender]:
