@@ -28,12 +28,19 @@ def new_user(engine: Engine) -> uuid.UUID:
 
 def artifact_table(flow_run_id: object) -> list[dict[str, object]]:
     async def read() -> list[dict[str, object]]:
-        from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+        from prefect.client.schemas.filters import (
+            ArtifactFilter,
+            ArtifactFilterFlowRunId,
+            ArtifactFilterType,
+        )
 
+        # The table only: with PREFECT_RESULTS_PERSIST_BY_DEFAULT the run's persisted
+        # result is an artifact of the run too.
         async with get_client() as client:
             (artifact,) = await client.read_artifacts(
                 artifact_filter=ArtifactFilter(
-                    flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])
+                    flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]),
+                    type=ArtifactFilterType(any_=["table"]),
                 ),
             )
         data = artifact.data
