@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from tests.costs.support import priced_message
 from tests.costs.test_ratecard import SAMPLE
+from tests.support.flow_runs import run_flow
 from tripcast.cli import main
 from tripcast.costs.breakdown import cost_report
 from tripcast.costs.chart import text_chart
@@ -100,10 +101,8 @@ def test_a_bad_rate_card_exits_2_naming_the_line(
 def test_the_daily_flow_publishes_yesterday_as_a_table_and_a_chart(
     priced: Engine, configured: Engine
 ) -> None:
-    state = daily_costs(now=day(3, 0), rate_card=str(SAMPLE), return_state=True)
-    assert state.is_completed()
-    assert state.result() == {"billable": 2, "cost": "0.0100", "currency": "USD"}
-    flow_run_id = state.state_details.flow_run_id
+    totals, flow_run_id = run_flow(daily_costs, now=day(3, 0), rate_card=str(SAMPLE))
+    assert totals == {"billable": 2, "cost": "0.0100", "currency": "USD"}
     published = artifacts(flow_run_id)
     table = json.loads(published["whatsapp-costs"])
     assert [(row["category"], row["cost"]) for row in table] == [

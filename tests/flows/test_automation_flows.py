@@ -10,6 +10,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from sqlalchemy.engine import Engine
 
+from tests.support.flow_runs import run_flow
 from tests.support.world import insert, make_account, make_rule, make_trip, make_user
 from tripcast.flows.automations import budget_alerts, minute_sweep, trip_reminders
 
@@ -67,9 +68,7 @@ def artifact_rows(flow_run_id: object) -> list[dict[str, object]]:
 @pytest.mark.usefixtures("prefect_harness")
 def test_minute_sweep_as_a_flow_run(configured: Engine, fake_whatsapp: Any) -> None:
     seed_reminder_world(configured)
-    state = minute_sweep(now=NOW, return_state=True)
-    assert state.is_completed()
-    result = state.result()
+    result, flow_run_id = run_flow(minute_sweep, now=NOW)
     assert result["planned"]["trip_start"] == 2
     assert result["jobs"] == {"completed:send_whatsapp": 1, "cancelled:opted_out": 1}
     assert result["messages"] == {"sent": 1}
@@ -82,18 +81,18 @@ def test_minute_sweep_as_a_flow_run(configured: Engine, fake_whatsapp: Any) -> N
 
     async def flow_run_name() -> str:
         async with get_client() as client:
-            run = await client.read_flow_run(state.state_details.flow_run_id)
+            run = await client.read_flow_run(flow_run_id)
         return run.name
 
     assert asyncio.run(flow_run_name()) == "minute-sweep 2026-05-01 09:00Z"
-    rows = artifact_rows(state.state_details.flow_run_id)
+    rows = artifact_rows(flow_run_id)
     assert {"step": "execute", "outcome": "cancelled", "reason": "opted_out", "count": 1} in rows
     assert {"step": "plan", "outcome": "planned", "reason": "trip_start", "count": 2} in rows
     assert {"step": "dispatch", "outcome": "sent", "reason": "template", "count": 1} in rows
     sender = f"{fake_whatsapp.phone_number_id} quality UNKNOWN, tier -"
     assert {"step": "sender", "outcome": "active", "reason": sender, "count": 1} in rows
 
-    again = minute_sweep(now=NOW, return_state=True).result()
+    again = minute_sweep(now=NOW)
     assert again == {
         "planned": {k: 0 for k in result["planned"]},
         "jobs": {},
@@ -161,13 +160,13 @@ def test_minute_sweep_dispatches_a_backlog_in_task_runs_of_many_batches(
     get_settings.cache_clear()
     fake_whatsapp.set_config(throughput_per_second=None, enforce_service_window=False)
     seed(configured, 1100, offset=0)
-    state = minute_sweep(now=None, return_state=True)
+    report, flow_run_id = run_flow(minute_sweep, now=None)
     # At 10,000/s some sends miss their slots and go back to the queue ("deferred") to
     # be claimed again; every message goes out once.
-    assert state.result()["messages"]["sent"] == 1100
+    assert report["messages"]["sent"] == 1100
     assert len(fake_whatsapp.accepted()) == 1100
     assert fake_whatsapp.duplicates() == {}
     # Task runs of many batches each (one batch per task run took one run per batch):
     # a task run ends early only when sends missed their slots and went back to the queue.
-    task_runs = task_run_names(state.state_details.flow_run_id).count("dispatch-batch")
-    assert task_runs < state.result()["dispatch_batches"]
+    task_runs = task_run_names(flow_run_id).count("dispatch-batch")
+    assert task_runs < report["dispatch_batches"]

@@ -14,6 +14,8 @@ from prefect.client.orchestration import get_client
 from sqlalchemy.engine import Engine
 
 from tests.reruns.support import failed_message, statuses
+from tests.support.flow_runs import run_flow
+from tests.support.lossy_api import losing_one_completion
 from tests.support.world import make_traveller
 from tripcast.commands import rerun
 from tripcast.flows.reruns import rerun_failed
@@ -53,20 +55,21 @@ def artifacts(flow_run_id: object) -> dict[str, list[dict[str, Any]]]:
 def test_dry_run_then_rerun_as_flow_runs(configured: Engine) -> None:
     seed(configured)
     before = statuses(configured)
-    dry = rerun_failed(since=SINCE, dry_run=True, now=NOW, return_state=True)
-    assert dry.is_completed()
-    assert dry.result()["would_requeue"] == 2
+    dry, dry_run_id = run_flow(rerun_failed, since=SINCE, dry_run=True, now=NOW)
+    assert dry["would_requeue"] == 2
     assert statuses(configured) == before
-    tables = artifacts(dry.state_details.flow_run_id)
+    tables = artifacts(dry_run_id)
     assert {"outcome": "excluded", "reason": "permanent:131026", "template": "trip_reminder",
             "count": 1} in tables["rerun-failed-summary"]  # fmt: skip
     preview = tables["rerun-failed-preview"]
     assert [row["outcome"] for row in preview] == ["would_requeue", "would_requeue", "excluded"]
     assert preview[0]["failed_at"] == (NOW - timedelta(hours=2)).isoformat()
 
-    done = rerun_failed(since=SINCE, templates=["budget"], now=NOW, note="fixed", return_state=True)
-    assert done.result()["requeued"] == 1
-    summary = artifacts(done.state_details.flow_run_id)["rerun-failed-summary"]
+    done, done_run_id = run_flow(
+        rerun_failed, since=SINCE, templates=["budget"], now=NOW, note="fixed"
+    )
+    assert done["requeued"] == 1
+    summary = artifacts(done_run_id)["rerun-failed-summary"]
     assert summary == [
         {"outcome": "requeued", "reason": "error 130429", "template": "budget", "count": 1}
     ]
@@ -120,3 +123,24 @@ def test_rerun_failed_refuses_bad_filters_before_starting(
     with pytest.raises(SystemExit):
         run_cli("rerun-failed", "--since", "2026-05-01T09:00")
     assert "must carry a timezone" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_rerun_failed_command_when_the_completion_answer_is_lost(
+    configured: Engine,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # The client retries the completion, the API rejects the duplicate and answers with
+    # its own state, without the (unpersisted) result: the command prints it all the same.
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
+    seed(configured)
+    window = ("--since", "2026-04-30T09:00:00Z", "--now", "2026-05-01T09:00:00Z")
+    with losing_one_completion(PREFECT_API_URL.value()) as (api_url, lost):  # noqa: SIM117
+        with temporary_settings(updates={PREFECT_API_URL: api_url}):  # the proxy's url first
+            assert run_cli("rerun-failed", *window, "--dry-run") == 0
+    assert len(lost) == 1
+    assert capsys.readouterr().out.startswith("dry run: 2 would be re-queued, 1 excluded")

@@ -12,6 +12,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from sqlalchemy.engine import Engine
 
+from tests.support.flow_runs import run_flow
 from tests.support.world import make_user
 from tests.verification.support import account_of, sent_code, wrong
 from tripcast.commands import verify
@@ -27,12 +28,19 @@ def new_user(engine: Engine) -> uuid.UUID:
 
 def artifact_table(flow_run_id: object) -> list[dict[str, object]]:
     async def read() -> list[dict[str, object]]:
-        from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+        from prefect.client.schemas.filters import (
+            ArtifactFilter,
+            ArtifactFilterFlowRunId,
+            ArtifactFilterType,
+        )
 
+        # The table only: with PREFECT_RESULTS_PERSIST_BY_DEFAULT the run's persisted
+        # result is an artifact of the run too.
         async with get_client() as client:
             (artifact,) = await client.read_artifacts(
                 artifact_filter=ArtifactFilter(
-                    flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])
+                    flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]),
+                    type=ArtifactFilterType(any_=["table"]),
                 ),
             )
         data = artifact.data
@@ -44,21 +52,19 @@ def artifact_table(flow_run_id: object) -> list[dict[str, object]]:
 @pytest.mark.usefixtures("prefect_harness")
 def test_start_and_confirm_as_flow_runs(configured: Engine) -> None:
     user = new_user(configured)
-    started = start_phone_verification(
-        user_id=user, phone="+351 912 345 678", now=NOW, return_state=True
+    outcome, started = run_flow(
+        start_phone_verification, user_id=user, phone="+351 912 345 678", now=NOW
     )
-    assert started.is_completed()
-    outcome = started.result()
     assert outcome["outcome"] == "code_queued" and outcome["phone"] == "3519*****678"
     code = sent_code(configured, uuid.UUID(outcome["message_id"]))
-    (row,) = artifact_table(started.state_details.flow_run_id)
+    (row,) = artifact_table(started)
     assert row["outcome"] == "code_queued" and row["phone"] == "3519*****678"
     assert code not in json.dumps(row)
 
-    refused = confirm_phone_verification(user_id=user, code=wrong(code), now=NOW, return_state=True)
-    assert refused.is_completed()  # a typo is the traveller's, not a failed run
-    assert refused.result()["error"] == "wrong_code"
-    (row,) = artifact_table(refused.state_details.flow_run_id)
+    # A typo is the traveller's, not a failed run: the run completes with the refusal.
+    refusal, refused = run_flow(confirm_phone_verification, user_id=user, code=wrong(code), now=NOW)
+    assert refusal["error"] == "wrong_code"
+    (row,) = artifact_table(refused)
     assert (row["outcome"], row["reason"]) == ("rejected", "wrong_code")
 
     assert confirm_phone_verification(user_id=user, code=code, now=NOW)["outcome"] == "verified"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import signal
 import sys
@@ -76,10 +77,12 @@ async def follow_configured(
 ) -> None:
     """The follower with the configured client and rate, until ``stop`` is set."""
     from tripcast.dispatch import DispatchSettings
-    from tripcast.dispatch.follow import follow
+    from tripcast.dispatch.follow import FollowOptions, follow
     from tripcast.whatsapp.client import WhatsAppClient
 
     settings = get_settings()
+    typing = settings.whatsapp_typing_indicator
+    options = dataclasses.replace(options or FollowOptions(), typing_indicator=typing)
     async with WhatsAppClient.from_settings(settings) as client:
         await follow(
             engine,

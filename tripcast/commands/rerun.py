@@ -9,13 +9,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import re
-import sys
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from tripcast.commands.runtime import migrated_engine, parse_now, prepare_prefect_home
+from tripcast.commands.runtime import migrated_engine, parse_now, prepare_prefect_home, run_flow
 
 COLUMNS = ("outcome", "reason", "template", "count")
 
@@ -43,19 +42,15 @@ def _rerun(args: argparse.Namespace) -> int:
     from tripcast.flows.reruns import rerun_failed
 
     with tags("tripcast", "rerun", "cli"):
-        state = rerun_failed(
-            **filters,
-            dry_run=args.dry_run,
-            operator=args.operator,
-            note=args.note,
-            now=now,
-            return_state=True,
+        result = run_flow(
+            lambda: rerun_failed(
+                **filters, dry_run=args.dry_run, operator=args.operator, note=args.note, now=now
+            ),
+            what="rerun",
         )
-    if not state.is_completed():
-        reason = state.message or "see the Prefect UI"
-        print(f"tripcast: rerun {state.type.value.lower()}: {reason}", file=sys.stderr)
+    if result is None:
         return 1
-    print(render(state.result()))
+    print(render(result))
     return 0
 
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 
 from tripcast.exceptions import EXIT_DATABASE, TripcastError
 from tripcast.settings import get_settings
+
+T = TypeVar("T")
 
 
 class NotMigrated(TripcastError, RuntimeError):
@@ -52,3 +57,18 @@ def parse_now(text: str | None) -> datetime | None:
     if moment.tzinfo is None:
         raise ValueError(f"--now must carry a timezone (e.g. {text}Z), got {text!r}")
     return moment
+
+
+def run_flow(call: Callable[[], T], *, what: str) -> T | None:
+    """The value a flow run returned, or ``None`` after one line on stderr if it did not
+    complete.
+
+    The value comes from the call, never from ``return_state=True``'s ``state.result()``:
+    when the client retries a completion whose first answer was lost, the API rejects the
+    duplicate and hands back its own copy of the state, which carries no data unless the
+    result was persisted (Prefect's ``MissingResult``)."""
+    try:
+        return call()
+    except Exception as error:  # the flow run failed, crashed or was cancelled
+        print(f"tripcast: {what} failed: {error or type(error).__name__}", file=sys.stderr)
+        return None

@@ -14,7 +14,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from tripcast.commands.runtime import migrated_engine, parse_now, prepare_prefect_home
+from tripcast.commands.runtime import migrated_engine, parse_now, prepare_prefect_home, run_flow
 from tripcast.settings import get_settings
 
 
@@ -57,14 +57,13 @@ def _sweep_as_flow_run(now: datetime | None, args: argparse.Namespace) -> int:
     from tripcast.flows.automations import minute_sweep
 
     with tags("tripcast", "sweep", "cli"):
-        state = minute_sweep(
-            now=now, batch_size=args.batch_size, dispatch=args.dispatch, return_state=True
+        report = run_flow(
+            lambda: minute_sweep(now=now, batch_size=args.batch_size, dispatch=args.dispatch),
+            what="sweep",
         )
-    if not state.is_completed():
-        reason = state.message or "see the Prefect UI"
-        print(f"tripcast: sweep {state.type.value.lower()}: {reason}", file=sys.stderr)
+    if report is None:
         return 1
-    print(json.dumps(state.result(), indent=2, sort_keys=True))
+    print(json.dumps(report, indent=2, sort_keys=True))
     return 0
 
 

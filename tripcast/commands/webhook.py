@@ -9,7 +9,7 @@ import threading
 import uuid
 from typing import Any
 
-from tripcast.commands.runtime import migrated_engine, prepare_prefect_home
+from tripcast.commands.runtime import migrated_engine, prepare_prefect_home, run_flow
 
 
 def _webhook(args: argparse.Namespace) -> int:
@@ -35,11 +35,9 @@ def _ingest(args: argparse.Namespace) -> int:
     prepare_prefect_home()
     from tripcast.flows.ingest import webhook_ingest
 
-    state = webhook_ingest(batch_size=args.batch_size, return_state=True)
-    if not state.is_completed():
-        print(f"tripcast: ingest {state.type.value.lower()}: {state.message}", file=sys.stderr)
+    totals = run_flow(lambda: webhook_ingest(batch_size=args.batch_size), what="ingest")
+    if totals is None:
         return 1
-    totals = state.result()
     print(", ".join(f"{key} {value}" for key, value in sorted(totals.items())) or "nothing to do")
     return 0
 

@@ -16,11 +16,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Row
 
 from tripcast.settings import Settings
 from tripcast.whatsapp.api_errors import WhatsAppError
@@ -54,6 +56,12 @@ GROUP BY l.id, l.external_id
 ORDER BY l.id
 LIMIT %(limit)s
 """
+# One acknowledger at a time: two (the sweep's and a follower's, or two sweeps) would
+# both read a row not yet recorded and both send its receipt. The one that finds the lock
+# taken sends nothing this round; the holder, the next wake or the next sweep covers it.
+# Held for the transaction, so a crash or an error releases it.
+ACKNOWLEDGER_LOCK = 0x74726970_636B  # an arbitrary key of tripcast's own
+TRY_LOCK = "SELECT pg_try_advisory_xact_lock(%(key)s)"
 RECORD = """
 UPDATE public.whatsapp_messages
 SET metadata = coalesce(metadata, '{}'::jsonb) || %(note)s, updated_at = now(),
@@ -68,6 +76,7 @@ class AcknowledgeReport:
     typing_shown: int = 0
     refused: int = 0
     postponed: int = 0  # no answer from the Cloud API: tried again next run
+    busy: bool = False  # another acknowledger was at work: nothing read, nothing sent
     refusals: list[str] = field(default_factory=list)
 
 
@@ -81,8 +90,19 @@ async def acknowledge_answers(
 ) -> AcknowledgeReport:
     """Mark read the latest inbound message of each traveller being answered."""
     report = AcknowledgeReport()
-    with engine.connect() as connection:
-        found = connection.exec_driver_sql(ANSWERED, {"now": now, "limit": limit}).all()
+    with engine.connect() as lock:  # the transaction holds the lock; leaving releases it
+        if not lock.exec_driver_sql(TRY_LOCK, {"key": ACKNOWLEDGER_LOCK}).scalar():
+            report.busy = True
+            return report
+        found = lock.exec_driver_sql(ANSWERED, {"now": now, "limit": limit}).all()
+        await _send_receipts(engine, client, found, report=report, now=now, typing=typing)
+    return report
+
+
+async def _send_receipts(
+    engine: Engine, client: WhatsAppClient, found: Sequence[Row[Any]], *,
+    report: AcknowledgeReport, now: datetime, typing: bool,
+) -> None:  # fmt: skip
     for message_id, wamid, answer_pending in found:
         show = typing and bool(answer_pending)
         try:
@@ -104,7 +124,6 @@ async def acknowledge_answers(
         report.typing_shown += show
         _record(engine, message_id, {"read_marked_at": now.isoformat(), "typing_shown": show},
                 now=now, read=True)  # fmt: skip
-    return report
 
 
 def _record(

@@ -7,6 +7,10 @@ machinery (``dispatcher.drain``): the same claims, leases, shared rate per phone
 id, window and consent checks, so any number of followers and sweeps run side by side
 and every message is still sent once.
 
+Each wake also sends the read receipts now due (``acknowledge_answers``: the latest
+inbound message of each traveller being answered), so a follower without a minute sweep
+marks messages read within seconds too; the sweep's receipts and its never overlap.
+
 Stopping (``stop`` set, e.g. on SIGTERM): no new launches; POSTs in flight finish and
 are recorded, unsent claimed rows go back to the queue, and ``follow`` returns.
 """
@@ -23,6 +27,7 @@ import psycopg
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from tripcast.conversations.acknowledge import acknowledge_answers
 from tripcast.dispatch.dispatcher import DispatchRun, drain, new_run
 from tripcast.dispatch.handoff import FOLLOWER_APP_NAME
 from tripcast.dispatch.run_report import BatchDone, DispatchReport
@@ -47,6 +52,9 @@ class FollowOptions:
     batch_size: int = 500
     # After the account was refused (190 ...) or the database failed: wait this long.
     backoff_seconds: float = 30.0
+    # Read receipts on each wake (TRIPCAST_WHATSAPP_TYPING_INDICATOR for the indicator).
+    read_receipts: bool = True
+    typing_indicator: bool = True
 
     def __post_init__(self) -> None:
         if not 0 < self.poll_seconds <= 5:
@@ -108,6 +116,8 @@ async def follow(
     try:
         while not stop.is_set():
             wake.clear()
+            if options.read_receipts:
+                await _acknowledge_once(run, client, typing=options.typing_indicator)
             report, pause = await _drain_once(run, options)
             total.merge(report)
             if pause is None and not report.finished:
@@ -139,6 +149,18 @@ async def _drain_once(
         # when their lease runs out, its marked sends are reconciled as in doubt.
         log.exception("dispatch follower: drain failed; retrying")
         return DispatchReport(), options.backoff_seconds
+
+
+async def _acknowledge_once(run: DispatchRun, client: WhatsAppClient, *, typing: bool) -> None:
+    """Before the drain, so the typing indicator shows while the answer is still queued."""
+    try:
+        report = await acknowledge_answers(run.engine, client, now=run.now_fn(), typing=typing)
+    except Exception:  # the receipts wait for the next wake; sending goes on
+        log.exception("dispatch follower: read receipts failed; retrying on the next wake")
+        return
+    if report.marked_read or report.refused:
+        log.info("dispatch follower: %d marked read, %d refused", report.marked_read,
+                 report.refused)  # fmt: skip
 
 
 def _batch_hook(extra: Callable[[BatchDone], None] | None) -> Callable[[BatchDone], None]:
