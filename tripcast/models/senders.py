@@ -52,9 +52,6 @@ class WhatsAppSenderBase(SQLModel):
     quality_rating: str = text_col(nullable=False, default="UNKNOWN")
     status: str = text_col(nullable=False, default="active")
     paused_reason: str | None = text_col()
-    # Meta's throughput level (STANDARD / HIGH) and when the number was last read from
-    # the Cloud API (``tripcast senders sync``).
-    throughput_level: str | None = text_col()
 
 
 class WhatsAppSender(WhatsAppSenderBase, table=True):
@@ -72,6 +69,9 @@ class WhatsAppSender(WhatsAppSenderBase, table=True):
 
     created_at: datetime | None = timestamptz(default_now=True)
     updated_at: datetime | None = timestamptz(default_now=True)
+    # Meta's throughput level (STANDARD / HIGH) and when the number was last read from
+    # the Cloud API (``tripcast senders sync``).
+    throughput_level: str | None = text_col()
     synced_at: datetime | None = timestamptz()
 
 
