@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from tripcast.demo.senders import SenderShow, add_numbers
 from tripcast.demo.summary import DemoSummary, read_summary
 from tripcast.demo.templates import DEMO_TEMPLATES, TemplatePause, sync_catalog
 from tripcast.demo.world import World, seed_world
@@ -163,6 +164,8 @@ def _simulated_day(options: DemoOptions, *, progress: Progress) -> DemoResult:
             phone_number_id=fake.phone_number_id,
         )
         progress(f"template catalog synced: {sync_catalog(engine)}")
+        add_numbers(engine, default=fake.phone_number_id)
+        show = SenderShow(default=fake.phone_number_id)
         pause = TemplatePause()
         moments = traveller_moments(day, world)
         for hour in range(0, options.hours + 1, options.step_hours):
@@ -174,6 +177,8 @@ def _simulated_day(options: DemoOptions, *, progress: Progress) -> DemoResult:
                     fake.send_inbound(phone, text)
             if (said := pause.before_sweep(hour, fake, engine)) is not None:
                 progress(f"{now:%H:%M} UTC: {said}")
+            if (said := show.before_sweep(hour, fake, engine)) is not None:
+                progress(f"{now:%H:%M} UTC: {said}")
             with tags("tripcast", "demo", "sweep"):
                 result = minute_sweep(now=now)
             pause.after_sweep(hour, engine, now)
@@ -182,7 +187,12 @@ def _simulated_day(options: DemoOptions, *, progress: Progress) -> DemoResult:
             progress(f"{now:%H:%M} UTC: {_line(result)}")
         _settle(engine)
     return DemoResult(
-        summary=read_summary(engine, deferrals=deferrals, template_pause=pause.outcome(engine)),
+        summary=read_summary(
+            engine,
+            deferrals=deferrals,
+            template_pause=pause.outcome(engine),
+            senders=show.outcome(engine),
+        ),
         world=world,
         database_home=options.home,
         prefect_home=Path(os.environ.get("PREFECT_HOME", "~/.prefect")),
