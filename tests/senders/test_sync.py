@@ -117,3 +117,21 @@ def test_senders_sync_reads_the_fake_and_follows_its_quality_events(
     assert main(["senders", "add", "999000", "--market", "US"]) == 0
     assert main(["senders", "sync"]) == 1  # an id the fake does not know
     assert "sender 999000: refused:" in capsys.readouterr().err
+
+
+@pytest.mark.integration
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_hourly_flow_reads_every_sender_from_the_fake(
+    configured: Engine, fake_whatsapp: FakeCloudApi
+) -> None:
+    from tripcast.flows.senders import refresh_senders
+
+    fake = fake_whatsapp
+    fake.reset(FakeCloudApiConfig(latency_seconds=0))
+    assert refresh_senders() == {"read": 1, "refused": 0}  # the default, seeded first
+    assert state(configured, fake.phone_number_id) == (
+        "GREEN",
+        "TIER_2K",
+        "STANDARD",
+        FakeCloudApiConfig().display_phone_number,
+    )
