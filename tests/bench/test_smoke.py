@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tripcast.bench import dispatch, latency, memory, planning, scale, webhook
+from tripcast.bench import dispatch, latency, memory, planning, scale, senders, webhook
 from tripcast.bench.database import ScratchServer
 from tripcast.bench.results import BenchResult
 
@@ -29,6 +29,20 @@ def test_dispatch(scratch: ScratchServer) -> None:
         assert d[key]["max_in_1s"] <= 80
     assert d["seed_design"]["sent"] == plan.baseline_messages
     assert d["ceiling_before"]["ok"] == plan.ceiling_requests
+
+
+def test_senders(scratch: ScratchServer) -> None:
+    result = senders.run(scratch, size="small")
+    well_formed(result)
+    d = result.details
+    assert [s["accepted"] for s in d["per_sender"]] == [60, 120, 240]
+    assert d["dispatch"]["sent"] == d["dispatch"]["logged"] == 420
+    # Each number on its own schedule: unpaced (or at the 80/s default) the 20/s and
+    # 40/s numbers would send their whole backlog within a second or two.
+    for sender in d["per_sender"]:
+        assert sender["max_in_1s"] < 1.5 * sender["rate"]
+    assert d["aggregate"]["accepted"] == 420
+    assert d["aggregate"]["rate"] == 140
 
 
 def test_planning(scratch: ScratchServer) -> None:

@@ -102,3 +102,19 @@ def test_a_ban_disables_and_an_operators_pause_is_never_lifted_by_meta(senders: 
     assert state(senders, "3003")[2] == "paused"
     ingest(senders, delivery("account_update", {"ban_info": {"waba_ban_state": ["REINSTATE"]}}))
     assert (state(senders)[2], state(senders, "3003")[2]) == ("active", "paused")
+
+
+def test_applied_sender_fields_are_not_counted_as_unused_skipped_ones_are(
+    senders: Engine,
+) -> None:
+    restricted = {"event": "ACCOUNT_RESTRICTION", "restriction_info": [{"restriction_type": "X"}]}
+    report = ingest(senders, quality("FLAGGED", "TIER_2K"), delivery("account_update", restricted))
+    assert report.sender_updates == 3
+    assert report.unused == {}
+    report = ingest(
+        senders,
+        quality("FLAGGED", "TIER_2K", display="4915100000000"),  # no such number
+        delivery("account_update", {"event": "VERIFIED_ACCOUNT"}),  # nothing to keep
+    )
+    assert report.sender_updates == 0
+    assert report.unused == {"field:phone_number_quality_update": 1, "field:account_update": 1}

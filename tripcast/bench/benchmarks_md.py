@@ -18,6 +18,7 @@ from tripcast.bench.results import BenchResult, Figure
 TITLES = {
     "summary": "Summary",
     "dispatch": "Dispatch",
+    "senders": "Senders",
     "planning": "Planning",
     "webhook": "Webhook",
     "scale": "Scale",

@@ -15,7 +15,7 @@ from tripcast.bench.results import BenchResult, load_average
 from tripcast.models.engine import create_db_engine
 from tripcast.settings import Settings
 
-BENCHMARKS = ("dispatch", "planning", "webhook", "scale", "memory", "latency")
+BENCHMARKS = ("dispatch", "senders", "planning", "webhook", "scale", "memory", "latency")
 SIZES = ("small", "full")
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-NAMES = ("dispatch", "planning", "webhook", "scale", "memory", "latency")
+NAMES = ("dispatch", "senders", "planning", "webhook", "scale", "memory", "latency")
 DEFAULT_OUTPUT = "BENCHMARKS.md"
 EXIT_REFUSED = 3
 

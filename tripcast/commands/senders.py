@@ -1,4 +1,5 @@
-"""``tripcast senders add | list | pause | resume``: the business numbers tripcast sends from.
+"""``tripcast senders add | list | pause | resume | sync``: the business numbers tripcast
+sends from.
 
 Every step first seeds today's single number (``TRIPCAST_WHATSAPP_PHONE_NUMBER_ID``) as
 the default sender when the table is empty.
@@ -7,6 +8,8 @@ the default sender when the table is empty.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,7 +72,7 @@ def _list(args: argparse.Namespace) -> int:
             f"{sender.phone_number_id}{default} {sender.display_number or '-'} "
             f"markets={','.join(sender.markets) or '-'} rate={rate} "
             f"tier={sender.messaging_limit_tier or '-'} quality={sender.quality_rating} "
-            f"status={sender.status}{reason}"
+            f"throughput={sender.throughput_level or '-'} status={sender.status}{reason}"
         )
     return 0
 
@@ -91,6 +94,24 @@ def _pause(args: argparse.Namespace) -> int:
 
 def _resume(args: argparse.Namespace) -> int:
     return _set_status(args, status="active", reason=None)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from tripcast.commands.runtime import parse_now
+    from tripcast.senders.sync import sync_from_settings
+    from tripcast.settings import get_settings
+
+    settings = get_settings()
+    settings.require("whatsapp_access_token")
+    engine = _engine_with_default()
+    now = parse_now(args.now) or datetime.now(UTC)
+    report = asyncio.run(sync_from_settings(engine, settings, now=now))
+    for line in report.synced_lines():
+        print(line)
+    for line in report.refused_lines():
+        print(f"tripcast: sender {line}", file=sys.stderr)
+    print(f"senders synced: {len(report.synced)} read, {len(report.refused)} refused")
+    return 1 if report.refused else 0
 
 
 def register(commands: Any) -> None:
@@ -117,3 +138,8 @@ def register(commands: Any) -> None:
     resume = steps.add_parser("resume", help="let a paused sender send again")
     resume.add_argument("phone_number_id")
     resume.set_defaults(handler=_resume)
+    sync = steps.add_parser(
+        "sync", help="read each sender's quality, messaging-limit tier and throughput from Meta"
+    )
+    sync.add_argument("--now", help="the instant to record, ISO 8601 with a timezone")
+    sync.set_defaults(handler=_sync)

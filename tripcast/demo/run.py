@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from tripcast.demo.senders import SenderShow, add_numbers
 from tripcast.demo.summary import DemoSummary, read_summary
 from tripcast.demo.templates import DEMO_TEMPLATES, TemplatePause, sync_catalog
 from tripcast.demo.world import World, seed_world
@@ -153,6 +154,8 @@ def run_demo(options: DemoOptions, *, progress: Progress, sweep: Sweep) -> DemoR
             phone_number_id=fake.phone_number_id,
         )
         progress(f"template catalog synced: {sync_catalog(engine)}")
+        add_numbers(engine, default=fake.phone_number_id)
+        show = SenderShow(default=fake.phone_number_id)
         pause = TemplatePause()
         moments = traveller_moments(day, world)
         for hour in range(0, options.hours + 1, options.step_hours):
@@ -164,6 +167,8 @@ def run_demo(options: DemoOptions, *, progress: Progress, sweep: Sweep) -> DemoR
                     fake.send_inbound(phone, text)
             if (said := pause.before_sweep(hour, fake, engine)) is not None:
                 progress(f"{now:%H:%M} UTC: {said}")
+            if (said := show.before_sweep(hour, fake, engine)) is not None:
+                progress(f"{now:%H:%M} UTC: {said}")
             result = sweep(now)
             pause.after_sweep(hour, engine, now)
             deferrals += result["jobs"].get("pending:quiet_hours", 0)
@@ -171,7 +176,12 @@ def run_demo(options: DemoOptions, *, progress: Progress, sweep: Sweep) -> DemoR
             progress(f"{now:%H:%M} UTC: {_line(result)}")
         _settle(engine)
     return DemoResult(
-        summary=read_summary(engine, deferrals=deferrals, template_pause=pause.outcome(engine)),
+        summary=read_summary(
+            engine,
+            deferrals=deferrals,
+            template_pause=pause.outcome(engine),
+            senders=show.outcome(engine),
+        ),
         world=world,
         database_home=options.home,
         prefect_home=Path(os.environ.get("PREFECT_HOME", "~/.prefect")),

@@ -56,12 +56,21 @@ class DemoSummary:
     # Accounts with a business-scoped user ID, with a username (number withheld), and
     # of those the ones a STOP that carried only the BSUID opted out.
     identities: Counter[str] = field(default_factory=Counter)
+    # The two business numbers: how each wave of the marketing campaign went out, before
+    # and after the PT number was flagged, and that number's state at the end.
+    senders: list[tuple[str, int | str]] = field(default_factory=list)
 
 
 def read_summary(
-    engine: Engine, *, deferrals: int, template_pause: Counter[str] | None = None
+    engine: Engine,
+    *,
+    deferrals: int,
+    template_pause: Counter[str] | None = None,
+    senders: list[tuple[str, int | str]] | None = None,
 ) -> DemoSummary:
-    summary = DemoSummary(deferrals=deferrals, template_pause=template_pause or Counter())
+    summary = DemoSummary(
+        deferrals=deferrals, template_pause=template_pause or Counter(), senders=senders or []
+    )
     with engine.connect() as connection:
         for direction, status, count in connection.exec_driver_sql(MESSAGES_BY_STATUS):
             if direction == "inbound":
@@ -104,6 +113,7 @@ def render(summary: DemoSummary) -> list[tuple[str, Rows]]:
         ("Read receipts for answered replies", list(summary.read_receipts.items())),
         ("Costs (Meta's pricing, sample rate card)", summary.costs),
         ("Business-scoped user IDs", sorted(summary.identities.items())),
+        ("Two numbers, PT flagged RED at 18:00 (marketing)", summary.senders),
     ]
     return sections
 

@@ -20,6 +20,8 @@ DEMO_TEMPLATES = {
     "budget_alert": FakeTemplate(body_parameters=2, languages=["en_US"]),
     "booking_nudge": FakeTemplate(body_parameters=1, languages=["en_US"]),
     "daily_digest": FakeTemplate(body_parameters=0, languages=["en_US"]),
+    # The marketing campaign of tripcast.demo.senders.
+    "weekend_offer": FakeTemplate(body_parameters=0, languages=["en_US"], category="MARKETING"),
 }
 PAUSED = "trip_reminder"
 # Paused before the 06:00 sweep, reinstated before the 12:00 one (hours every step hits).

@@ -42,6 +42,7 @@ COSTS = "tripcast/flows/costs.py"
 EDGE = "tripcast/flows/edge.py"
 INGEST = "tripcast/flows/ingest.py"
 RERUNS = "tripcast/flows/reruns.py"
+SENDERS = "tripcast/flows/senders.py"
 TEMPLATES = "tripcast/flows/templates.py"
 VERIFICATION = "tripcast/flows/verification.py"
 
@@ -102,6 +103,17 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         cron="7 * * * *",
         description="Refresh the WhatsApp template catalog from the Cloud API's listing.",
         tags=("tripcast", "templates"),
+        concurrency_limit=1,
+    ),
+    DeploymentSpec(
+        name="hourly",
+        entrypoint=f"{SENDERS}:refresh_senders",
+        cron="17 * * * *",
+        description=(
+            "Read each sender's quality rating, messaging-limit tier and throughput from the "
+            "Cloud API."
+        ),
+        tags=("tripcast", "senders"),
         concurrency_limit=1,
     ),
     DeploymentSpec(

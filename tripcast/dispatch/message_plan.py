@@ -68,6 +68,7 @@ class Claimed:
     sender: str | None = None
     last_sender: str | None = None
     inbound_by_sender: Mapping[str, datetime] = field(default_factory=dict)
+    market: str | None = None  # the traveller's stored market (ISO 3166 alpha-2)
 
     @property
     def attempt(self) -> int:

@@ -33,6 +33,7 @@ class WhatsAppAccount(SQLModel, table=True):
             "opt_in_status = ANY (ARRAY['pending'::text, 'opted_in'::text, 'opted_out'::text])",
             name="whatsapp_accounts_opt_in_status_check",
         ),
+        CheckConstraint("market ~ '^[A-Z]{2}$'::text", name="whatsapp_accounts_market_check"),
         Index("idx_whatsapp_accounts_user_id", "user_id"),
         Index("idx_whatsapp_accounts_phone", "phone_number"),
     )
@@ -71,6 +72,9 @@ class WhatsAppAccount(SQLModel, table=True):
     # the number behind a username is matched and sent to through the BSUID.
     bsuid: str | None = text_col()
     username: str | None = text_col()
+    # tripcast: the ISO 3166 alpha-2 country the traveller is served from, when the
+    # application knows it; routing prefers it to the phone number's country.
+    market: str | None = text_col()
 
 
 class NotificationPreferences(SQLModel, table=True):

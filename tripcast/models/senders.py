@@ -69,6 +69,10 @@ class WhatsAppSender(WhatsAppSenderBase, table=True):
 
     created_at: datetime | None = timestamptz(default_now=True)
     updated_at: datetime | None = timestamptz(default_now=True)
+    # Meta's throughput level (STANDARD / HIGH) and when the number was last read from
+    # the Cloud API (``tripcast senders sync``).
+    throughput_level: str | None = text_col()
+    synced_at: datetime | None = timestamptz()
 
 
 class WhatsAppSenderCreate(WhatsAppSenderBase):

@@ -133,20 +133,27 @@ WHERE user_id = ANY(%(users)s::uuid[]) AND sender_phone_number_id IS NOT NULL
   AND (direction = 'inbound' OR sent_at IS NOT NULL)
 ORDER BY user_id, created_at DESC
 """
+MARKETS = """
+SELECT user_id, market FROM public.whatsapp_accounts
+WHERE user_id = ANY(%(users)s::uuid[]) AND market IS NOT NULL
+"""
 
 
 def with_conversations(connection: Connection, claimed: list[Claimed]) -> list[Claimed]:
-    """The claimed messages with their travellers' conversations per number."""
+    """The claimed messages with their travellers' conversations per number and
+    stored markets."""
     users = {"users": list({message.user_id for message in claimed})}
     inbound: dict[uuid.UUID, dict[str, datetime]] = defaultdict(dict)
     for user_id, number, at in connection.exec_driver_sql(INBOUND_BY_SENDER, users).tuples():
         inbound[user_id][number] = at
     last = dict(connection.exec_driver_sql(LAST_SENDER, users).tuples().all())
+    markets = dict(connection.exec_driver_sql(MARKETS, users).tuples().all())
     return [
         replace(
             message,
             last_sender=last.get(message.user_id),
             inbound_by_sender=inbound.get(message.user_id, {}),
+            market=markets.get(message.user_id),
         )
         for message in claimed
     ]

@@ -12,17 +12,20 @@
   REINSTATE lifts it. An operator's pause is never lifted by Meta's events.
 
 A RED rating or a restriction holds marketing from that number (``routing.hold_reason``)
-and is logged as a WARNING alert. Values that name no known number are skipped.
+and is logged as a WARNING alert. A value that names no known number, or says nothing
+tripcast keeps (a VERIFIED_ACCOUNT notice), is skipped and counted as unused
+(``field:<name>``) in the ingest report; an applied one is not.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +106,7 @@ def sender_changes(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
             if not isinstance(value, dict) or field not in (QUALITY, ACCOUNT):
                 continue
             found = _quality_change(value) if field == QUALITY else _account_change(value)
-            changes.append(found | {"waba": str(entry.get("id") or "")})
+            changes.append(found | {"waba": str(entry.get("id") or ""), "field": field})
     return changes
 
 
@@ -111,14 +114,27 @@ def _dicts(items: Any) -> Iterable[Mapping[str, Any]]:
     return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
+def _says_something(change: Mapping[str, Any]) -> bool:
+    return any(change[key] is not None for key in ("rating", "tier", "status"))
+
+
 def apply_sender_webhooks(
-    connection: Connection, payloads: Iterable[Mapping[str, Any]], *, now: datetime
+    connection: Connection,
+    payloads: Iterable[Mapping[str, Any]],
+    *,
+    now: datetime,
+    unused: Counter[str] | None = None,
 ) -> int:
-    """Apply every sender change in these deliveries; how many sender rows changed."""
+    """Apply every sender change in these deliveries; how many sender rows changed.
+    A change that changed no row is counted in ``unused`` as ``field:<name>``."""
     changed = 0
     for payload in payloads:
         for change in sender_changes(payload):
-            rows = connection.exec_driver_sql(UPDATE, change | {"now": now}).all()
+            rows: Sequence[Row[Any]] = ()
+            if _says_something(change):
+                rows = connection.exec_driver_sql(UPDATE, change | {"now": now}).all()
+            if not rows and unused is not None:
+                unused[f"field:{change['field']}"] += 1
             changed += len(rows)
             for number, status, rating in rows:
                 if status in ("restricted", "disabled") or rating == "RED":

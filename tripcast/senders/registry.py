@@ -19,7 +19,7 @@ from tripcast.models.senders import WhatsAppSender, WhatsAppSenderCreate
 
 COLUMNS = (
     "phone_number_id, waba_id, display_number, markets, send_rate, messaging_limit_tier, "
-    "quality_rating, status, paused_reason, updated_at"
+    "quality_rating, status, paused_reason, updated_at, throughput_level, synced_at"
 )
 
 
@@ -41,6 +41,8 @@ class Sender:
     status: str = "active"
     paused_reason: str | None = None
     updated_at: datetime | None = None
+    throughput_level: str | None = None  # Meta's STANDARD / HIGH, from `senders sync`
+    synced_at: datetime | None = None
 
 
 def _sender(row: object) -> Sender:
@@ -119,6 +121,43 @@ def set_status(
         RETURNING {COLUMNS}
         """,
         {"id": phone_number_id, "status": status, "reason": reason, "now": now},
+    ).first()
+    if row is None:
+        raise SenderError(f"no sender {phone_number_id}: see `tripcast senders list`")
+    return _sender(row)
+
+
+def record_reading(
+    connection: Connection,
+    phone_number_id: str,
+    *,
+    rating: str,
+    tier: str | None,
+    throughput_level: str | None,
+    display_number: str | None,
+    now: datetime,
+) -> Sender:
+    """Store what the Cloud API said about a sender (a tier it did not name is kept);
+    its row after. Its status is the operator's and the webhooks' to change."""
+    row = connection.exec_driver_sql(
+        f"""
+        UPDATE public.whatsapp_senders
+        SET quality_rating = %(rating)s,
+            messaging_limit_tier = coalesce(%(tier)s, messaging_limit_tier),
+            throughput_level = coalesce(%(level)s, throughput_level),
+            display_number = coalesce(display_number, %(display)s),
+            synced_at = %(now)s, updated_at = %(now)s
+        WHERE phone_number_id = %(id)s
+        RETURNING {COLUMNS}
+        """,
+        {
+            "id": phone_number_id,
+            "rating": rating,
+            "tier": tier,
+            "level": throughput_level,
+            "display": display_number,
+            "now": now,
+        },
     ).first()
     if row is None:
         raise SenderError(f"no sender {phone_number_id}: see `tripcast senders list`")

@@ -2,8 +2,9 @@
 
 The order (DESIGN section 10): the rule's override (``metadata.sender``), else the
 number that last talked with the traveller (their latest inbound, or our latest sent
-message), else the first sender whose ``markets`` hold the traveller's country (ISO
-code or calling code, from the phone number), else the default sender. The 24-hour
+message), else the first sender whose ``markets`` hold the traveller's stored market
+(``whatsapp_accounts.market``), else the first whose ``markets`` hold the country of the
+phone number (ISO code or calling code), else the default sender. The 24-hour
 window is then judged for that number alone: Meta keeps one window per business number.
 
 Pure functions: ``route`` decides for one claimed message, without I/O.
@@ -19,6 +20,7 @@ from functools import lru_cache
 import phonenumbers
 
 from tripcast.dispatch.message_plan import Claimed
+from tripcast.senders.markets import codes_of_market
 from tripcast.senders.registry import Sender
 
 MARKETING = 3  # the priority class of marketing messages
@@ -69,11 +71,12 @@ def choose(claimed: Claimed, senders: Senders) -> str:
     with_markets = [s for s in senders.by_id.values() if s.markets]
     if not with_markets:
         return senders.default
-    wanted = markets_of(claimed.phone_number)
-    serving = [s for s in with_markets if wanted & set(s.markets)]
-    serving.sort(key=lambda s: s.status != "active")  # an active one first, then any
-    if serving and serving[0].status != "disabled":
-        return serving[0].phone_number_id
+    stored = codes_of_market(claimed.market) if claimed.market else frozenset()
+    for wanted in (stored, markets_of(claimed.phone_number)):
+        serving = [s for s in with_markets if wanted & set(s.markets)]
+        serving.sort(key=lambda s: s.status != "active")  # an active one first, then any
+        if serving and serving[0].status != "disabled":
+            return serving[0].phone_number_id
     return senders.default
 
 

@@ -36,6 +36,7 @@ RECEIPT_RANK: Mapping[str, int] = {"sent": 1, "delivered": 2, "read": 3, "failed
 STORED_TYPES = frozenset({"text", "image", "location"})
 # Keys of a ``messages`` value the ingest reads; any other is counted as unused.
 VALUE_KEYS = frozenset({"messaging_product", "metadata", "contacts", "messages", "statuses"})
+SENDER_FIELDS = frozenset({"phone_number_quality_update", "account_update"})
 
 _Item = TypeVar("_Item", Status, InboundMessage)
 
@@ -141,6 +142,8 @@ def extract(payload: Any, *, delivery_id: uuid.UUID | None = None) -> Extracted:
             path = f"entry.{e}.changes.{c}.value"
             if change.field == "user_preferences":
                 continue  # applied by tripcast.webhooks.user_preferences
+            if change.field in SENDER_FIELDS:
+                continue  # applied by tripcast.senders.events, which counts what it skips
             if change.field != "messages":
                 out.unused[f"field:{change.field[:NAME_MAX]}"] += 1  # template, account, ...
                 continue

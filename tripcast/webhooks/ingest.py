@@ -174,7 +174,9 @@ def _apply(
     report.add_marketing(apply_marketing_signals(connection, marketing_signals(applied)))
     refused = [r.wamid for r in work.receipts if r.error_code == MARKETING_STOPPED]
     report.marketing_stopped += record_marketing_refusals(connection, wamids=refused, now=now)
-    report.sender_updates += apply_sender_webhooks(connection, applied, now=now)
+    report.sender_updates += apply_sender_webhooks(
+        connection, applied, now=now, unused=report.unused
+    )
     params = {"now": now, "ids": [d.id for d in claimed], "statuses": statuses, "errors": errors}
     connection.exec_driver_sql(sql.MARK_DELIVERIES, params)
 

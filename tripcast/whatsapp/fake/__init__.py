@@ -6,13 +6,14 @@ accepted, and delivers signed status and inbound webhooks.
 """
 
 from tripcast.whatsapp.fake.app import create_app
-from tripcast.whatsapp.fake.config import FakeCloudApiConfig, FakeTemplate
+from tripcast.whatsapp.fake.config import FakeCloudApiConfig, FakeNumber, FakeTemplate
 from tripcast.whatsapp.fake.handle import FakeCloudApi
 from tripcast.whatsapp.fake.server import run_fake_server, running_fake_cloud_api
 
 __all__ = [
     "FakeCloudApi",
     "FakeCloudApiConfig",
+    "FakeNumber",
     "FakeTemplate",
     "create_app",
     "run_fake_server",

@@ -29,6 +29,19 @@ class FakeTemplate(BaseModel):
     status: str = "APPROVED"
 
 
+class FakeNumber(BaseModel):
+    """A business number as ``GET /{version}/{phone_number_id}`` describes it. A
+    ``phone_number_quality_update`` the fake emits for its display number changes it."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    display_phone_number: str = "15550001111"
+    verified_name: str = "Tripcast"
+    quality_rating: str = "GREEN"
+    messaging_limit_tier: str = "TIER_2K"  # the portfolio's, as Meta reports it per number
+    throughput_level: str = "STANDARD"
+
+
 class FakeCloudApiConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -38,6 +51,8 @@ class FakeCloudApiConfig(BaseModel):
     display_phone_number: str = "15550001111"
     business_account_id: str = "200000000000001"
     known_phone_number_ids: list[str] | None = None  # None: any id is ours
+    # The numbers GET /{version}/{id} describes; phone_number_id is always one of them.
+    numbers: dict[str, FakeNumber] = Field(default_factory=dict)
 
     # Timing and Meta's limits
     latency_seconds: float = Field(default=0.1, ge=0)

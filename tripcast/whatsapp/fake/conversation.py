@@ -5,7 +5,8 @@ A read receipt (``"status": "read"`` on the messages endpoint) is answered
 (``POST /_fake/media``, the bytes with their Content-Type) can arrive in an inbound
 message (``POST /_fake/inbound/media``) and is served like Meta serves it:
 ``GET /{version}/{media_id}`` answers the description with a ``url``, and that url
-answers the bytes, both only with the bearer token.
+answers the bytes, both only with the bearer token. The same path with a business
+number's id answers the number node (``fake.senders``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tripcast.whatsapp.fake import senders
 from tripcast.whatsapp.fake.meta import MetaRefusal
 from tripcast.whatsapp.fake.state import FakeState
 from tripcast.whatsapp.fake.webhooks import WebhookDispatcher, epoch_text
@@ -86,7 +88,10 @@ def add_routes(
         return web.json_response({"reads": request.app[state].read_marks})
 
     async def info(request: web.Request) -> web.Response:
-        return media_info(request.app[state], request)
+        fake, object_id = request.app[state], request.match_info["media_id"]
+        if object_id not in fake.media and senders.is_number(fake, object_id):
+            return senders.number_node(fake, request, object_id)
+        return media_info(fake, request)
 
     async def download(request: web.Request) -> web.Response:
         fake, media_id = request.app[state], request.match_info["media_id"]
