@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from tripcast.senders.registry import Sender, list_senders, record_reading, seed_default
 from tripcast.settings import Settings
-from tripcast.whatsapp.errors import WhatsAppError
+from tripcast.whatsapp.api_errors import WhatsAppError
 from tripcast.whatsapp.numbers import PhoneNumberInfo, PhoneNumbersClient
 
 log = logging.getLogger(__name__)
