@@ -1,4 +1,4 @@
-"""The layer rule: Prefect is imported only in the orchestration layer.
+"""The layer rule: Prefect only in the orchestration layer, which plain packages never import.
 
 ``flows/``, ``tasks/``, ``deployments/`` and ``commands/`` talk to Prefect; every other
 package is plain Python a test or a script can call without a Prefect API. Any import
@@ -44,3 +44,21 @@ def test_prefect_is_imported_only_in_flows_tasks_deployments_and_commands() -> N
     assert "flows/automations.py" in importers and "tasks/decorator.py" in importers
     outside = sorted(path for path in importers if path.split("/")[0] not in ORCHESTRATION)
     assert outside == []
+
+
+def orchestration_importers_outside() -> set[str]:
+    """Plain-Python modules that import the orchestration layer (the arrow points the other way)."""
+    layer = tuple(f"tripcast.{package}" for package in ORCHESTRATION)
+    importers: set[str] = set()
+    for path in sorted((ROOT / "tripcast").rglob("*.py")):
+        relative = path.relative_to(ROOT / "tripcast").as_posix()
+        if relative.split("/")[0] in ORCHESTRATION or relative == "cli.py":
+            continue
+        modules = imported_modules(path.read_text())
+        if any(name == top or name.startswith(f"{top}.") for name in modules for top in layer):
+            importers.add(relative)
+    return importers
+
+
+def test_plain_packages_do_not_import_the_orchestration_layer() -> None:
+    assert orchestration_importers_outside() == set()

@@ -17,7 +17,7 @@ from tripcast.automations.plan_rules import PlanReport, plan_rules
 from tripcast.dispatch.dispatcher import run_dispatch, utc_now
 from tripcast.dispatch.run_report import DispatchReport
 from tripcast.dispatch.tuning import DispatchSettings
-from tripcast.flows.timing import resolve_now
+from tripcast.rules.clock import resolve_now
 from tripcast.rules.triggers import TRIGGER_TYPES
 from tripcast.settings import Settings
 

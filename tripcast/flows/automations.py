@@ -17,7 +17,8 @@ from tripcast.automations.sweep import (
     sweep_result,
 )
 from tripcast.dispatch import DispatchReport, DispatchStopped
-from tripcast.flows.timing import resolve_now, run_name
+from tripcast.flows.timing import run_name
+from tripcast.rules.clock import resolve_now
 from tripcast.rules.triggers import TRIGGER_TYPES
 from tripcast.tasks.automations import (
     dispatch_rows,

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
-from tripcast.flows.timing import resolve_now, run_name
+from tripcast.flows.timing import run_name
+from tripcast.rules.clock import resolve_now
 from tripcast.tasks.costs import build_cost_report, publish_cost_report
 
 

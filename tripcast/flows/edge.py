@@ -11,7 +11,8 @@ from prefect import flow
 from prefect.states import Failed
 
 from tripcast.dispatch import DispatchStopped
-from tripcast.flows.timing import resolve_now, run_name
+from tripcast.flows.timing import run_name
+from tripcast.rules.clock import resolve_now
 from tripcast.rules.triggers import TRIGGER_TYPES
 from tripcast.tasks.automations import execute_jobs_task, plan_rules_task
 from tripcast.tasks.dispatch import dispatch_batch

@@ -8,8 +8,9 @@ from typing import Any
 
 from prefect import flow
 
-from tripcast.flows.timing import resolve_now, run_name
+from tripcast.flows.timing import run_name
 from tripcast.reruns.selection import Selection
+from tripcast.rules.clock import resolve_now
 from tripcast.tasks.automations import publish_summary
 from tripcast.tasks.reruns import preview_rows, preview_task, requeue_task, summary_rows
 

@@ -12,7 +12,8 @@ from datetime import datetime
 
 from prefect import flow, get_run_logger
 
-from tripcast.flows.timing import resolve_now, run_name
+from tripcast.flows.timing import run_name
+from tripcast.rules.clock import resolve_now
 from tripcast.tasks.automations import publish_summary
 from tripcast.tasks.templates import sync_template_catalog
 

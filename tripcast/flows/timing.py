@@ -1,18 +1,11 @@
-"""The moment a flow run works for, and run names that say what ran."""
+"""Run names that say what ran: the minute a flow run works for."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-
-def resolve_now(now: datetime | None) -> datetime:
-    """``now`` as given (tests, replays), else the current instant; always aware."""
-    if now is None:
-        return datetime.now(UTC)
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware (e.g. 2026-05-01T09:00:00Z)")
-    return now.astimezone(UTC)
+from tripcast.rules.clock import resolve_now
 
 
 def run_name(flow: str) -> Any:

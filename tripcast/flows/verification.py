@@ -8,7 +8,8 @@ from typing import Any
 
 from prefect import flow
 
-from tripcast.flows.timing import resolve_now, run_name
+from tripcast.flows.timing import run_name
+from tripcast.rules.clock import resolve_now
 from tripcast.tasks.automations import publish_summary
 from tripcast.tasks.verification import check_code_task, send_code_task, summary_rows
 
