@@ -146,7 +146,11 @@ def new_run(
 ) -> DispatchRun:
     """A dispatcher's shared state: one client, one in-flight limit, one lease owner."""
     sender = Sender(
-        client, max_in_flight=settings.max_in_flight, now_fn=now_fn, mark_lead=settings.mark_lead
+        client,
+        max_in_flight=settings.max_in_flight,
+        now_fn=now_fn,
+        mark_lead=settings.mark_lead,
+        mark_wave=settings.mark_wave,
     )
     run = DispatchRun(
         engine=engine,
@@ -228,7 +232,11 @@ def expire_all_in_doubt(run: DispatchRun) -> int:
 async def _run_lanes(run: DispatchRun, batch_size: int) -> None:
     """Run the lanes together; if one fails, cancel the others (their sends in flight
     stay in doubt, never re-sent) and raise its error."""
-    lanes = [asyncio.create_task(_lane(run, batch_size)) for _ in range(run.settings.lane_count)]
+    count = run.settings.lane_count
+    lanes = [
+        asyncio.create_task(_lane(run, batch_size, first=_first_batch(run, batch_size, i, count)))
+        for i in range(count)
+    ]
     try:
         await asyncio.gather(*lanes)
     except BaseException:
@@ -238,13 +246,24 @@ async def _run_lanes(run: DispatchRun, batch_size: int) -> None:
         raise
 
 
-async def _lane(run: DispatchRun, batch_size: int) -> None:
+def _first_batch(run: DispatchRun, batch_size: int, index: int, count: int) -> int:
+    """Unpaced lanes start with batches of 1/n, 2/n, ... n/n of ``batch_size``: lanes
+    that started together would end their batches together, and the room in flight
+    would stand idle while all of them record and claim at once."""
+    if run.settings.send_rate is not None:
+        return batch_size
+    return max(1, -(-batch_size * (index + 1) // count))
+
+
+async def _lane(run: DispatchRun, batch_size: int, *, first: int) -> None:
+    size = first
     while run.take_batch():
-        limit = run.claim_limit(batch_size)
-        claimed = await dispatch_one_batch(run, batch_size=batch_size)
+        limit = run.claim_limit(size)
+        claimed = await dispatch_one_batch(run, batch_size=size)
         if claimed < limit:
             run.report.drained = True
             return  # the queue is drained for now
+        size = batch_size
 
 
 async def dispatch_one_batch(run: DispatchRun, *, batch_size: int) -> int:
