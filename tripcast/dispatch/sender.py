@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -209,7 +210,7 @@ class Sender:
                 await asyncio.gather(marking, return_exceptions=True)
         return tasks, halted
 
-    async def _post_if(self, send: Send, allowed: set[object]) -> Posted:
+    async def _post_if(self, send: Send, allowed: set[uuid.UUID]) -> Posted:
         """Holding room in flight: POST ``send`` if its wave's mark allowed it."""
         if send.claimed.id not in allowed:
             self._room.release()
