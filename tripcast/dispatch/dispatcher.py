@@ -143,12 +143,12 @@ async def _run_lanes(run: DispatchRun, batch_size: int) -> None:
 
 
 def _first_batch(run: DispatchRun, batch_size: int, index: int, count: int) -> int:
-    """Unpaced lanes start with batches of 1/n, 2/n, ... n/n of ``batch_size``: lanes
+    """Unpaced lanes start with batches of n/n, ..., 2/n, 1/n of ``batch_size``: lanes
     that started together would end their batches together, and the room in flight
     would stand idle while all of them record and claim at once."""
     if run.settings.send_rate is not None:
         return batch_size
-    return max(1, -(-batch_size * (index + 1) // count))
+    return max(1, -(-batch_size * (count - index) // count))
 
 
 async def _lane(run: DispatchRun, batch_size: int, *, first: int) -> None:
