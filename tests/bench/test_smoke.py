@@ -24,6 +24,12 @@ def test_dispatch(scratch: ScratchServer) -> None:
     d, plan = result.details, dispatch.SIZES["small"]
     assert d["throughput"]["sent"] == d["throughput"]["logged"] == plan.backlog
     assert d["throughput"]["outcomes"] == {"sent": plan.backlog}
+    # Two followers in processes of their own shared one backlog, each message sent once.
+    two = d["followers"]
+    assert two["sent"] == two["logged"] == two["accepted_distinct"] == plan.backlog
+    assert two["exactly_once"] and d["throughput"]["exactly_once"]
+    assert sum(two["claimed_each"]) == plan.backlog  # one may take a small backlog alone
+    assert len([f for f in result.figures if f.name.startswith("throughput")]) == 2
     for key in ("rate", "rate_experiment"):
         assert d[key]["accepted"] == d[key]["sent"] == plan.rate_messages
         assert d[key]["max_in_1s"] <= 80

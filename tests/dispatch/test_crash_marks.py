@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -63,3 +64,47 @@ def test_a_killed_dispatcher_leaves_unsent_rows_to_the_queue_not_in_doubt(
     assert len(sends) == len(set(sends))
     assert {str(row["id"]) for row in leased_unsent} <= set(sends)
     assert set(sends) <= {str(message_id) for message_id in ids}
+
+
+def test_an_unpaced_dispatcher_killed_mid_batch_leaves_in_doubt_only_its_marked_waves(
+    engine: Engine, fake_api: FakeCloudApi
+) -> None:
+    # Unpaced, sends are marked in waves ahead of their POSTs: 2 in flight, waves of 3.
+    fake_api.reset(config(latency_seconds=0.2, enforce_service_window=False))
+    ids = queue_for_new_travellers(engine, 40, last_inbound_at=utc_now())
+    doomed = start_worker_process(
+        engine,
+        fake_api,
+        {"send_rate": None, "max_in_flight": 2, "mark_wave": 3, "lanes": 1, "lease_seconds": 3},
+        owner="doomed",
+    )
+    wait_until(lambda: len(fake_api.accepted()) >= 6, 30, what="the fake accepted 6 sends")
+    doomed.kill()
+    assert doomed.wait() == -9
+    # A POST in flight at the kill is recorded when the fake answers it, 0.2 s later.
+    time.sleep(0.3)
+
+    accepted = {item["callback_data"] for item in fake_api.accepted()}
+    in_doubt = {
+        str(row["id"])
+        for row in rows(
+            engine,
+            "SELECT id FROM whatsapp_messages WHERE status = 'pending' "
+            "AND send_started_at IS NOT NULL",
+        )
+    }
+    # Marked but never sent: the rest of the wave being launched and the next wave.
+    assert 0 < len(in_doubt - accepted) <= 2 * 3
+    assert accepted <= in_doubt  # the dispatcher died before recording them
+
+    # After the lease only the unmarked rows go out: in-doubt rows are never re-sent.
+    later = utc_now() + timedelta(seconds=4)
+    run_dispatch(
+        engine,
+        client_factory=lambda: fake_api.client(timeout=2.0),
+        settings=DispatchSettings(send_rate=None),
+        now_fn=lambda: later,
+    )
+    sends = [item["callback_data"] for item in fake_api.accepted()]
+    assert len(sends) == len(set(sends))
+    assert set(sends) == {str(message_id) for message_id in ids} - (in_doubt - accepted)

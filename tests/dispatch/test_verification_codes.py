@@ -16,7 +16,7 @@ from tests.dispatch.builders import logs_of, message
 from tests.dispatch.conftest import NOW, Clock
 from tests.dispatch.mock_api import accept_all, dispatch, posted, queued, refuse, traveller
 from tripcast.dispatch import store
-from tripcast.dispatch.dispatcher import _not_posted
+from tripcast.dispatch.launch import not_posted as _not_posted
 from tripcast.dispatch.message_plan import Claimed, Refuse, Send, plan_message, verification_expiry
 from tripcast.dispatch.outcomes import errored
 from tripcast.dispatch.sender import Launched

@@ -1,11 +1,12 @@
 """Dispatching the outbox: claim a batch, plan, pace, mark, POST, record; repeat.
 
-A batch takes four short transactions: the claim, the slot reservation, the
-send-started mark (committed before the first POST), and one statement writing every
-outcome and delivery log (a fifth writes the answers slower than ``record_after``, each
-bounded by the client's request deadline). Several lanes run batches at once over one shared client,
-so one lane's database work overlaps another lane's sends. Database calls run in
-worker threads to keep the event loop free for the sends in flight.
+A batch takes four kinds of short transaction: the claim, the slot reservation (paced),
+the send-started marks (each committed before the POSTs it covers, see ``marker``), and
+one statement writing every outcome and delivery log (a further one writes the answers
+slower than ``record_after``, each bounded by the client's request deadline). Several
+lanes run batches at once over one shared client, so one lane's database work overlaps
+another lane's sends. Database calls run in worker threads to keep the event loop free
+for the sends in flight. The run's shared state is ``run``; a batch's sends, ``launch``.
 """
 
 from __future__ import annotations
@@ -13,97 +14,31 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import partial
+from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
 from tripcast.dispatch import store
 from tripcast.dispatch.calls import db_call, retrying
-from tripcast.dispatch.marker import Marker
+from tripcast.dispatch.launch import send_all, settle_all
 from tripcast.dispatch.message_plan import Refuse, Send, plan_message
-from tripcast.dispatch.outcomes import (
-    AttemptLog,
-    Outcome,
-    accepted,
-    deferred,
-    errored,
-    refused,
-    unsent,
-)
+from tripcast.dispatch.outcomes import AttemptLog, Outcome, deferred, refused
 from tripcast.dispatch.outcomes import describe as describe_error
-from tripcast.dispatch.pacing import Pacer
+from tripcast.dispatch.run import DispatchRun, new_run, utc_now
 from tripcast.dispatch.run_report import BatchDone, DispatchReport
-from tripcast.dispatch.sender import Launched, NotStarted, Posted, Sender
-from tripcast.dispatch.spacing import PAIR_SPACING_REASON, RecipientSpacing
+from tripcast.dispatch.sender import Posted
+from tripcast.dispatch.spacing import PAIR_SPACING_REASON
 from tripcast.dispatch.stopped import DispatchStopped
 from tripcast.dispatch.tuning import DispatchSettings
-from tripcast.senders.batch import (
-    by_sender,
-    claim_and_route,
-    combined_settings,
-    hold_sends,
-    sender_settings,
-)
-from tripcast.senders.breaker import Breakers
+from tripcast.senders.batch import claim_and_route, hold_sends
 from tripcast.senders.limits import within_limit
-from tripcast.senders.routing import Senders
 from tripcast.templates.gate import learn_from_refusals, screen_templates, template_refusals
 from tripcast.whatsapp.client import WhatsAppClient
-from tripcast.whatsapp.messages import SendResult
+
+__all__ = ["DispatchRun", "dispatch_pending", "drain", "new_run", "run_dispatch", "utc_now"]
 
 EXPIRE_CHUNK = 1000
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass
-class DispatchRun:
-    """What the lanes of one ``dispatch_pending`` call share."""
-
-    engine: Engine
-    sender: Sender
-    pacer: Pacer
-    settings: DispatchSettings
-    now_fn: Callable[[], datetime]
-    owner: str
-    rng: random.Random
-    spacing: RecipientSpacing
-    report: DispatchReport = field(default_factory=DispatchReport)
-    batches_left: int | None = None
-    # Called after each batch is recorded (a follower's log line, metrics).
-    on_batch: Callable[[BatchDone], None] | None = None
-    # The sender table as the last claim saw it, and one schedule per number.
-    senders: Senders | None = None
-    pacers: dict[str, Pacer] = field(default_factory=dict)
-    breakers: Breakers = field(default_factory=Breakers)
-
-    def claim_limit(self, batch_size: int) -> int:
-        """A batch's claim: ``batch_seconds`` at the sum of the active numbers' rates, so
-        several numbers together send at the sum of their rates."""
-        return combined_settings(self.settings, self.senders).claim_limit(batch_size)
-
-    def pacer_for(self, number: str | None) -> Pacer:
-        """The schedule of ``number`` at its own rate (the default's: the run's pacer)."""
-        if number is None or number == self.sender.client.phone_number_id or not self.senders:
-            return self.pacer
-        if number not in self.pacers:
-            settings = sender_settings(self.settings, self.senders.get(number))
-            self.pacers[number] = Pacer(self.engine, self.sender, settings, phone_number_id=number)
-        return self.pacers[number]
-
-    def take_batch(self) -> bool:
-        if self.sender.stopped_by is not None or self.sender.closing:
-            return False
-        if self.batches_left is None:
-            return True
-        self.batches_left -= 1
-        return self.batches_left >= 0
 
 
 async def dispatch_pending(
@@ -133,41 +68,6 @@ async def dispatch_pending(
     )
     run.batches_left = max_batches
     return await drain(run, batch_size=batch_size)
-
-
-def new_run(
-    engine: Engine,
-    *,
-    client: WhatsAppClient,
-    settings: DispatchSettings,
-    now_fn: Callable[[], datetime] = utc_now,
-    owner: str | None = None,
-    rng: random.Random | None = None,
-) -> DispatchRun:
-    """A dispatcher's shared state: one client, one in-flight limit, one lease owner."""
-    sender = Sender(
-        client, max_in_flight=settings.max_in_flight, now_fn=now_fn, mark_lead=settings.mark_lead
-    )
-    run = DispatchRun(
-        engine=engine,
-        sender=sender,
-        pacer=Pacer(engine, sender, settings),
-        settings=settings,
-        now_fn=now_fn,
-        owner=owner or f"dispatch-{uuid.uuid4().hex[:12]}",
-        rng=rng or random.Random(),
-        spacing=RecipientSpacing(
-            spacing=settings.pair_spacing, batch_span=timedelta(seconds=settings.batch_seconds)
-        ),
-    )
-    sender.marker = Marker(partial(_mark_sends, run))
-    sender.observer = lambda send, result: (
-        run.breakers.of(send.claimed.sender).record(result, now=run.now_fn())
-        if send.claimed.sender is not None
-        else None
-    )
-    sender.mark_lead = settings.mark_lead
-    return run
 
 
 async def drain(run: DispatchRun, *, batch_size: int) -> DispatchReport:
@@ -228,7 +128,11 @@ def expire_all_in_doubt(run: DispatchRun) -> int:
 async def _run_lanes(run: DispatchRun, batch_size: int) -> None:
     """Run the lanes together; if one fails, cancel the others (their sends in flight
     stay in doubt, never re-sent) and raise its error."""
-    lanes = [asyncio.create_task(_lane(run, batch_size)) for _ in range(run.settings.lane_count)]
+    count = run.settings.lane_count
+    lanes = [
+        asyncio.create_task(_lane(run, batch_size, first=_first_batch(run, batch_size, i, count)))
+        for i in range(count)
+    ]
     try:
         await asyncio.gather(*lanes)
     except BaseException:
@@ -238,13 +142,24 @@ async def _run_lanes(run: DispatchRun, batch_size: int) -> None:
         raise
 
 
-async def _lane(run: DispatchRun, batch_size: int) -> None:
+def _first_batch(run: DispatchRun, batch_size: int, index: int, count: int) -> int:
+    """Unpaced lanes start with batches of n/n, ..., 2/n, 1/n of ``batch_size``: lanes
+    that started together would end their batches together, and the room in flight
+    would stand idle while all of them record and claim at once."""
+    if run.settings.send_rate is not None:
+        return batch_size
+    return max(1, -(-batch_size * (count - index) // count))
+
+
+async def _lane(run: DispatchRun, batch_size: int, *, first: int) -> None:
+    size = first
     while run.take_batch():
-        limit = run.claim_limit(batch_size)
-        claimed = await dispatch_one_batch(run, batch_size=batch_size)
+        limit = run.claim_limit(size)
+        claimed = await dispatch_one_batch(run, batch_size=size)
         if claimed < limit:
             run.report.drained = True
             return  # the queue is drained for now
+        size = batch_size
 
 
 async def dispatch_one_batch(run: DispatchRun, *, batch_size: int) -> int:
@@ -289,7 +204,7 @@ async def dispatch_one_batch(run: DispatchRun, *, batch_size: int) -> int:
     logs: list[AttemptLog] = []
     late: list[asyncio.Task[Posted]] = []
     if sends:
-        send_outcomes, logs, late = await _send(run, sends)
+        send_outcomes, logs, late = await send_all(run, sends)
         outcomes.extend(send_outcomes)
         if template_refusals(sends, logs):  # Meta's 132015 / 132016 update the catalog
             await db_call(run.engine, learn_from_refusals, sends=sends, logs=logs, now=now)
@@ -302,7 +217,7 @@ async def dispatch_one_batch(run: DispatchRun, *, batch_size: int) -> int:
     if late:
         # Slow answers (each within the client's deadline) are recorded apart, so the
         # rest of the batch was not left unrecorded, and in doubt, while they came.
-        late_outcomes, late_logs = _settle_all(run, await asyncio.gather(*late))
+        late_outcomes, late_logs = settle_all(run, await asyncio.gather(*late))
         await _record(run, late_outcomes, late_logs)
         run.report.add_late(late_outcomes, attempts=len(late_logs))
     return len(claimed)
@@ -312,83 +227,3 @@ async def _record(run: DispatchRun, outcomes: list[Outcome], logs: list[AttemptL
     await asyncio.to_thread(
         retrying, run.engine, store.write_outcomes, outcomes=outcomes, logs=logs, owner=run.owner
     )
-
-
-Sent = tuple[list[Outcome], list[AttemptLog], list[asyncio.Task[Posted]]]
-
-
-async def _send(run: DispatchRun, sends: list[Send]) -> Sent:
-    """Send each number's share of the batch on that number's own schedule, together."""
-    groups = by_sender(sends)
-    results = await asyncio.gather(
-        *(_send_from(run, run.pacer_for(number), group) for number, group in groups.items())
-    )
-    outcomes = [outcome for result in results for outcome in result[0]]
-    logs = [log for result in results for log in result[1]]
-    return outcomes, logs, [task for result in results for task in result[2]]
-
-
-async def _send_from(run: DispatchRun, pacer: Pacer, sends: list[Send]) -> Sent:
-    """Reserve slots and send; each row is marked in flight by its own task just before
-    its POST (``marker``), so a crash never leaves an unsent row in doubt."""
-    generation = run.sender.throttle_generation
-    slots = await pacer.reserve(len(sends))
-    posted, launched = await pacer.send(sends, slots, generation=generation)
-    outcomes, logs = _settle_all(run, posted)
-    outcomes.extend(_not_posted(run, launched))
-    return outcomes, logs, launched.stragglers
-
-
-def _settle_all(
-    run: DispatchRun, posted: Sequence[Posted]
-) -> tuple[list[Outcome], list[AttemptLog]]:
-    """Outcomes of answered POSTs, and of sends whose in-flight mark was refused."""
-    outcomes: list[Outcome] = []
-    logs: list[AttemptLog] = []
-    for item in posted:
-        if isinstance(item.result, NotStarted):
-            outcomes.append(unsent(item.send, kind="deferred", reason=item.result.reason))
-            continue
-        outcome, log = _settle(run, item)
-        outcomes.append(outcome)
-        logs.append(log)
-    return outcomes, logs
-
-
-async def _mark_sends(run: DispatchRun, sends: Sequence[Send]) -> set[uuid.UUID]:
-    """The in-flight mark of a group of sends about to POST (see ``marker``)."""
-    return await asyncio.to_thread(
-        retrying,
-        run.engine,
-        store.mark_send_started,
-        ids=[send.claimed.id for send in sends],
-        now=run.now_fn(),
-        owner=run.owner,
-        code_expires_at={s.claimed.id: s.expires_at for s in sends if s.expires_at is not None},
-        senders={s.claimed.id: s.claimed.sender for s in sends},
-    )
-
-
-def _settle(run: DispatchRun, item: Posted) -> tuple[Outcome, AttemptLog]:
-    if isinstance(item.result, SendResult):
-        return accepted(item.send, item.result, now=item.at)
-    assert isinstance(item.result, BaseException)
-    return errored(
-        item.send,
-        item.result,
-        now=item.at,
-        max_attempts=run.settings.max_attempts,
-        rng=run.rng,
-    )
-
-
-def _not_posted(run: DispatchRun, launched: Launched) -> list[Outcome]:
-    """Sends never made: back to the queue with no attempt used (or stopped)."""
-    if launched.halted == "stopped":
-        return [unsent(send, kind="stopped", reason="batch stopped") for send in launched.unposted]
-    now = run.now_fn()
-    retry_at = None
-    if launched.halted == "throttled":
-        retry_at = now + timedelta(seconds=run.sender.throttle_seconds)
-    reason = launched.halted or "not sent"
-    return [deferred(send, now=now, reason=reason, retry_at=retry_at) for send in launched.unposted]

@@ -87,7 +87,8 @@ async def listen(conninfo: str, wake: asyncio.Event) -> None:
                 await conn.execute(f"LISTEN {CHANNEL}")
                 wake.set()  # notifications sent while we were away are lost: look once
                 async for note in conn.notifies():
-                    if wakes_dispatch(note.payload):
+                    # Already woken: a bulk insert's thousands of notes are not read.
+                    if not wake.is_set() and wakes_dispatch(note.payload):
                         wake.set()
         except psycopg.Error as error:
             log.warning("dispatch follower: listen connection lost (%s); reconnecting", error)

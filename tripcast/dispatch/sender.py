@@ -4,14 +4,19 @@ One launcher per batch walks the sends in slot order: it waits until ``mark_lead
 before the slot, then for room under the in-flight limit, then starts the send's task,
 which marks the row in flight (``marker``), waits for the slot and POSTs. Launches are
 therefore never earlier than their slot nor out of order, so one batch can never burst;
-the in-flight limit only ever delays a launch. Every lane of a dispatcher shares one
-``Sender``: one connection pool, one in-flight limit, one stop signal.
+the in-flight limit only ever delays a launch. Unpaced (no slots), the launcher marks
+the batch in waves instead, each committed before the first of its POSTs and while the
+wave before it is launching, so room in flight never waits for a commit. Every lane of
+a dispatcher shares one ``Sender``: one connection pool, one in-flight limit, one stop
+signal.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +35,7 @@ from tripcast.whatsapp.messages import SendResult
 # Refusals that say the whole number (or app) is over a limit right now: sending more
 # only earns more of them, so everyone pauses for the error's wait hint.
 THROTTLING = (ThroughputLimitError, CallLimitError)
+log = logging.getLogger("tripcast.dispatch")
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,8 @@ class Launched:
 
     posted: list[Posted]
     unposted: list[Send]
-    # None, "stopped" (cannot send), "throttled" (130429...), "late", "shutdown"
+    # None, "stopped" (cannot send), "throttled" (130429...), "late", "shutdown",
+    # "mark failed" (the database refused the in-flight mark)
     halted: str | None
     # POSTs still unanswered ``record_after`` seconds after the last launch: each ends
     # within the client's request deadline, and is recorded apart from the batch.
@@ -90,11 +97,13 @@ class Sender:
         now_fn: Callable[[], datetime],
         marker: Marker | None = None,
         mark_lead: float = 0.0,
+        mark_wave: int = 100,
     ) -> None:
         self.client = client
         self.now_fn = now_fn
         self.marker = marker  # None: nothing to mark (the client alone, in tests)
         self.mark_lead = mark_lead if marker is not None else 0.0
+        self.mark_wave = mark_wave
         self.closing = False  # set on shutdown: no new launches, in-flight POSTs finish
         self._room = asyncio.Semaphore(max_in_flight)
         # The account-wide error (190 ...) that stops every lane; None while sending.
@@ -125,18 +134,12 @@ class Sender:
         Answers still awaited ``record_after`` seconds after the last launch are handed
         back as ``stragglers``, so one slow answer does not hold the batch's record.
         """
-        tasks: list[asyncio.Task[Posted]] = []
-        halted: str | None = None
-        slot = 0
-        for send in sends:
-            halted, slot = await self._wait_turn(
-                slots, slot, count=len(sends), generation=generation, max_lateness=max_lateness
+        if slots is None and self.marker is not None:
+            tasks, halted = await self._launch_waves(sends, generation=generation)
+        else:
+            tasks, halted = await self._launch_at(
+                sends, slots, generation=generation, max_lateness=max_lateness
             )
-            if halted is not None:
-                break
-            at = None if slots is None else slots.at(slot)
-            tasks.append(asyncio.create_task(self._mark_and_post(send, at, max_lateness)))
-            slot += 1
         unposted = list(sends[len(tasks) :])
         if not tasks:
             return Launched([], unposted, halted)
@@ -150,6 +153,69 @@ class Sender:
         posted = [task.result() for task in tasks if task.done()]
         stragglers = [task for task in tasks if not task.done()]
         return Launched(posted, unposted, halted, stragglers)
+
+    async def _launch_at(
+        self, sends: Sequence[Send], slots: Slots | None, *, generation: int, max_lateness: float
+    ) -> tuple[list[asyncio.Task[Posted]], str | None]:
+        """Start each send's mark-and-POST at its slot, in order, while allowed."""
+        tasks: list[asyncio.Task[Posted]] = []
+        halted: str | None = None
+        slot = 0
+        for send in sends:
+            halted, slot = await self._wait_turn(
+                slots, slot, count=len(sends), generation=generation, max_lateness=max_lateness
+            )
+            if halted is not None:
+                break
+            at = None if slots is None else slots.at(slot)
+            tasks.append(asyncio.create_task(self._mark_and_post(send, at, max_lateness)))
+            slot += 1
+        return tasks, halted
+
+    async def _launch_waves(
+        self, sends: Sequence[Send], *, generation: int
+    ) -> tuple[list[asyncio.Task[Posted]], str | None]:
+        """Unpaced: mark a wave, then start its POSTs as room frees up; the next wave is
+        marked while this one launches. One task per send launched, in order."""
+        assert self.marker is not None
+        size = self.mark_wave
+        waves = [sends[start : start + size] for start in range(0, len(sends), size)]
+        tasks: list[asyncio.Task[Posted]] = []
+        marking = asyncio.create_task(self.marker.mark_all(waves[0])) if waves else None
+        halted: str | None = None
+        try:
+            for index, wave in enumerate(waves):
+                assert marking is not None
+                try:
+                    allowed = await marking
+                except Exception:
+                    # Not written even after retries: this wave and the rest never
+                    # leave, and go back to the queue with the batch's record.
+                    log.exception("dispatch: in-flight mark failed; the rest of the batch waits")
+                    return tasks, "mark failed"
+                marking = None
+                for position, send in enumerate(wave):
+                    if position == len(wave) // 2 and index + 1 < len(waves):
+                        marking = asyncio.create_task(self.marker.mark_all(waves[index + 1]))
+                    halted, _ = await self._wait_turn(
+                        None, 0, count=1, generation=generation, max_lateness=math.inf
+                    )
+                    if halted is not None:
+                        return tasks, halted
+                    tasks.append(asyncio.create_task(self._post_if(send, allowed)))
+        finally:
+            if marking is not None:
+                # The next wave's rows go back as unsent: their mark must be written
+                # before that record clears it, or they would stay in doubt.
+                await asyncio.gather(marking, return_exceptions=True)
+        return tasks, halted
+
+    async def _post_if(self, send: Send, allowed: set[uuid.UUID]) -> Posted:
+        """Holding room in flight: POST ``send`` if its wave's mark allowed it."""
+        if send.claimed.id not in allowed:
+            self._room.release()
+            return Posted(send, NotStarted("changed before sending"), self.now_fn())
+        return await self._post(send)
 
     async def _wait_turn(
         self, slots: Slots | None, slot: int, *, count: int, generation: int, max_lateness: float

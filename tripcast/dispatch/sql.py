@@ -1,5 +1,8 @@
 """Every statement dispatch runs, named and in one place.
 
+Arrays go as binary parameters (``%(name)b``): psycopg writes a binary array of a
+thousand values about ten times faster than a text one, whose elements it must quote.
+
 Conventions: a claimed message carries this worker's lease (``lease_owner``); every
 later write is guarded by it. ``send_started_at`` is set (and committed) before a
 message's POST; a pending row with ``send_started_at`` set is *in doubt* and is never
@@ -90,11 +93,11 @@ RETURNING whatsapp_message_id
 # opt-out (plan.code_may_reach), and never at or after their expiry.
 MARK_SEND_STARTED = """
 WITH wanted AS (
-  SELECT * FROM unnest(%(ids)s::uuid[], %(code_expires_at)s::timestamptz[], %(senders)s::text[])
+  SELECT * FROM unnest(%(ids)b::uuid[], %(code_expires_at)b::timestamptz[], %(senders)b::text[])
     AS w(id, code_expires_at, sender)
 ), locked AS (
   SELECT id FROM public.whatsapp_messages
-  WHERE id = ANY(%(ids)s::uuid[]) ORDER BY id FOR UPDATE
+  WHERE id = ANY(%(ids)b::uuid[]) ORDER BY id FOR UPDATE
 )
 UPDATE public.whatsapp_messages AS m
 SET send_started_at = %(now)s,
@@ -167,16 +170,16 @@ RETURNING whatsapp_message_id
 # nothing twice.
 WRITE_OUTCOMES = f"""
 WITH attempts AS (
-  SELECT * FROM unnest(%(log_user_ids)s::uuid[], %(log_message_ids)s::uuid[],
-                       %(log_recipients)s::text[], %(log_statuses)s::text[],
-                       %(log_responses)s::jsonb[], %(log_errors)s::text[],
-                       %(log_attempts)s::int[], %(log_error_codes)s::int[],
-                       %(log_created_at)s::timestamptz[])
+  SELECT * FROM unnest(%(log_user_ids)b::uuid[], %(log_message_ids)b::uuid[],
+                       %(log_recipients)b::text[], %(log_statuses)b::text[],
+                       %(log_responses)b::jsonb[], %(log_errors)b::text[],
+                       %(log_attempts)b::int[], %(log_error_codes)b::int[],
+                       %(log_created_at)b::timestamptz[])
     AS l(user_id, message_id, recipient, status, provider_response, error_message,
          attempt, error_code, created_at)
 ), locked AS (
   SELECT id FROM public.whatsapp_messages
-  WHERE id = ANY(%(ids)s::uuid[]) ORDER BY id FOR UPDATE
+  WHERE id = ANY(%(ids)b::uuid[]) ORDER BY id FOR UPDATE
 ), written AS (
   UPDATE public.whatsapp_messages AS m
   SET status = CASE WHEN m.status = 'pending' THEN o.status ELSE m.status END,
@@ -190,10 +193,10 @@ WITH attempts AS (
       next_attempt_at = coalesce(o.next_attempt_at, m.next_attempt_at),
       send_started_at = CASE WHEN o.keep_started THEN m.send_started_at END,
       lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-  FROM unnest(%(ids)s::uuid[], %(statuses)s::text[], %(external_ids)s::text[],
-              %(sent_at)s::timestamptz[], %(failed_at)s::timestamptz[],
-              %(failed_reasons)s::text[], %(error_codes)s::int[], %(retry_counts)s::int[],
-              %(next_attempt_at)s::timestamptz[], %(keep_started)s::boolean[])
+  FROM unnest(%(ids)b::uuid[], %(statuses)b::text[], %(external_ids)b::text[],
+              %(sent_at)b::timestamptz[], %(failed_at)b::timestamptz[],
+              %(failed_reasons)b::text[], %(error_codes)b::int[], %(retry_counts)b::int[],
+              %(next_attempt_at)b::timestamptz[], %(keep_started)b::boolean[])
     AS o(id, status, external_id, sent_at, failed_at, failed_reason, error_code,
          retry_count, next_attempt_at, keep_started)
   JOIN locked ON locked.id = o.id

@@ -39,6 +39,9 @@ class DispatchSettings:
     # making the send late.
     slot_lead: float = 0.06
     mark_lead: float = 0.04
+    # Unpaced, sends are marked in flight in waves of this many (see ``marker``): a
+    # crash leaves in doubt the POSTs in flight and about two waves per lane at most.
+    mark_wave: int = 100
     # A claim's lease: a dead dispatcher's unsent rows go back to the queue after it.
     # Short, to keep the time-to-send goal; safe, because a row is marked in flight only
     # under its claimant's lease, just before its POST.
@@ -66,6 +69,8 @@ class DispatchSettings:
             raise ValueError(
                 "max_attempts, max_in_flight, lanes and paced_lanes must be at least 1"
             )
+        if self.mark_wave < 1:
+            raise ValueError("mark_wave must be at least 1")
         if self.record_after < 0:
             raise ValueError("record_after must not be negative")
         if self.in_doubt_grace < self.lease:
