@@ -68,15 +68,15 @@ def test_demo_produces_every_kind_of_outcome(tmp_path: Path) -> None:
     identities = summary["Business-scoped user IDs"]
     assert identities["with a BSUID"] > 0
     assert (identities["with a username"], identities["username, opted out"]) == (1, 1)
-    # Two numbers: the noon campaign left from both; after Meta flagged the PT number
+    # Two numbers: the first campaign wave left from both; after Meta flagged the PT number
     # (quality RED) its share of the second wave waited while the US number sent its own.
     numbers = summary["Two numbers, PT flagged RED at 18:00 (marketing)"]
     pt, us = f"PT {PT_DISPLAY}", f"US {US_DISPLAY}"
-    assert numbers[f"campaign at 12:00: sent from {pt}"] > 0
-    assert numbers[f"campaign at 12:00: sent from {us}"] > 0
-    assert numbers["campaign at 18:00, PT RED: held, PT travellers"] > 0
-    assert f"campaign at 18:00, PT RED: sent from {pt}" not in numbers
-    assert numbers[f"campaign at 18:00, PT RED: sent from {us}"] > 0
+    assert numbers[f"first wave: sent from {pt}"] > 0
+    assert numbers[f"first wave: sent from {us}"] > 0
+    assert numbers["second wave, PT RED: held, PT travellers"] > 0
+    assert f"second wave, PT RED: sent from {pt}" not in numbers
+    assert numbers[f"second wave, PT RED: sent from {us}"] > 0
     assert numbers[f"{pt} now"] == "quality RED, active"
     # Re-runnable: a second run starts from a fresh database, so the seeded world's
     # decisions come out the same (send timings, and so pair-rate refusals, may differ).

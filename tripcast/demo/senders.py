@@ -1,8 +1,9 @@
 """The demo's two business numbers: a US number (the default) and a Portuguese one.
 
 Travellers with Portuguese numbers are routed to the PT number, everyone else to the
-US one. A marketing campaign goes out at noon from both; before the 18:00 sweep the fake
-flags the PT number (a signed ``phone_number_quality_update``, FLAGGED: quality RED,
+US one. A marketing campaign goes out in the afternoon from both (the first sweep from
+14:00, clear of noon's reinstated reminders); before the 18:00 sweep the fake flags the
+PT number (a signed ``phone_number_quality_update``, FLAGGED: quality RED,
 through the receiver and the ingest) and a second wave is queued. Its PT share waits,
 held, while the US number keeps sending its share.
 """
@@ -25,10 +26,13 @@ PT_NUMBER = "100000000000351"
 PT_DISPLAY = "+351 21 000 0001"
 US_DISPLAY = "+1 555 000 1111"  # the fake's own number
 CAMPAIGN = "weekend_offer"  # a MARKETING template of the demo's catalog
-WAVE_AT, FLAG_AT = 12, 18  # hours every step of the demo hits
+# The first wave at the first sweep from WAVE_AT; the flag and the second wave at FLAG_AT,
+# an hour every step of the demo hits.
+WAVE_AT, FLAG_AT = 14, 18
+FIRST, SECOND = "first wave", "second wave, PT RED"
 
 # Opted-in travellers outside the US (Meta does not deliver marketing templates to US
-# numbers), who now accept marketing, each queued one campaign message.
+# numbers), who now accept marketing, each queued one message per wave.
 RECIPIENTS = """
 SELECT a.user_id, a.id FROM public.whatsapp_accounts a
 WHERE a.opt_in_status = 'opted_in' AND a.is_verified AND a.phone_number NOT LIKE '1%%'
@@ -82,9 +86,18 @@ class SenderShow:
 
     default: str
     waves: dict[str, list[uuid.UUID]] = field(default_factory=dict)
+    cooling: bool = False  # a wave went at the last sweep
 
     def before_sweep(self, hour: int, fake: FakeCloudApi, engine: Engine) -> str | None:
-        if hour not in (WAVE_AT, FLAG_AT):
+        """Queue a wave (and flag the PT number first) when one is due. The demo's hours
+        pass in seconds, and Meta's pair rate limit (one message per traveller every few
+        seconds) is in real time: the sweeps before and after a wave's are kept that far
+        from it, or the campaign and the travellers' other messages would meet it."""
+        first_due = WAVE_AT <= hour < FLAG_AT and FIRST not in self.waves
+        if self.cooling or first_due or hour == FLAG_AT:
+            time.sleep(fake.state()["config"].get("pair_rate_window_seconds") or 0)
+        self.cooling = False
+        if not first_due and hour != FLAG_AT:
             return None
         said = ""
         if hour == FLAG_AT:
@@ -93,23 +106,24 @@ class SenderShow:
             )
             _wait_for_rating(engine, "RED")
             said = f"number {PT_DISPLAY} flagged by Meta (quality RED); "
-        wave = "before" if hour == WAVE_AT else "after"
+        wave = FIRST if first_due else SECOND
         with engine.begin() as connection:
             self.waves[wave] = _queue_wave(connection)
-        return said + f"marketing campaign queued for {len(self.waves[wave])} travellers"
+        self.cooling = True
+        return said + f"marketing campaign ({wave}) queued for {len(self.waves[wave])} travellers"
 
     def outcome(self, engine: Engine) -> list[tuple[str, int | str]]:
         rows: list[tuple[str, int | str]] = []
         names = {self.default: f"US {US_DISPLAY}", PT_NUMBER: f"PT {PT_DISPLAY}"}
         with engine.connect() as connection:
-            for wave, label in (("before", f"{WAVE_AT}:00"), ("after", f"{FLAG_AT}:00, PT RED")):
+            for wave in (FIRST, SECOND):
                 ids = {"ids": self.waves.get(wave, [])}
                 counts: Counter[str] = Counter()
                 for fate, number, portuguese, count in connection.exec_driver_sql(
                     WAVE_OUTCOME, ids
                 ):
                     counts[_how(fate, number, portuguese, names)] += count
-                rows += [(f"campaign at {label}: {how}", n) for how, n in sorted(counts.items())]
+                rows += [(f"{wave}: {how}", n) for how, n in sorted(counts.items())]
             pt = load_senders(connection).get(PT_NUMBER)
         if pt is not None:
             rows.append((f"PT {PT_DISPLAY} now", f"quality {pt.quality_rating}, {pt.status}"))
