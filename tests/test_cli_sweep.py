@@ -136,7 +136,9 @@ def test_sweep_without_a_prefect_server_runs_here_and_sends_once(
     report = json.loads(done.stdout)
     assert report["planned"]["trip_start"] == 1
     assert report["jobs"] == {"completed:send_whatsapp": 1}
-    assert report["messages"] == {"sent": 1}
+    # Sent once; a busy machine may first make its paced slot late (deferred, then sent).
+    assert report["messages"]["sent"] == 1
+    assert set(report["messages"]) <= {"sent", "deferred"}
     with engine.connect() as connection:
         message_id = connection.exec_driver_sql("SELECT id FROM whatsapp_messages").scalar_one()
     assert fake_whatsapp.accepted_count(str(message_id)) == 1

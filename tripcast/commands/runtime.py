@@ -31,6 +31,10 @@ def prepare_prefect_home(home: Path | None = None) -> None:
         os.environ["PREFECT_HOME"] = str(home)
     # A local temporary Prefect server would try to phone home with usage telemetry.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # A temporary server on a fresh home first migrates its SQLite database, which takes
+    # longer than Prefect's 20 s default on a small busy machine: the run would fail
+    # before it began.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
 def migrated_engine() -> Engine:
